@@ -1,0 +1,48 @@
+# The two commands a new user needs: `make demo` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+# Data sets resolve by name from here (ml-latest-small and ml-100k are beside the checkout).
+export COFI_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
+
+COFI := build/dev/bin/cofi
+
+.PHONY: all deps build release demo test test-unit test-fuzz bench asan clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS)
+
+release: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+# The main job, end to end on ml-latest-small.
+demo: build
+	@bash scripts/demo.sh $(COFI)
+
+test: test-unit test-fuzz
+
+test-unit: build
+	@ctest --preset dev
+
+# Each reader's libFuzzer target, run briefly over its committed seed corpus.
+test-fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@ctest --test-dir build/fuzz --output-on-failure
+
+asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	@ctest --preset asan
+
+bench: release
+	@bash bench/run_load_bench.sh
+
+clean:
+	rm -rf build
