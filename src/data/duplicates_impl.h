@@ -15,10 +15,10 @@ namespace cofi::detail {
 // MovieLens files are), a stable counting sort by user otherwise. Under DuplicatePolicy::error
 // throws cofi::Error with the count and the first repeat's position (lines from `line_of`);
 // otherwise merges each repeat into the pair's first record and compacts the columns.
-// Returns the number of records merged away. `timestamp` may be empty.
-uint64_t resolve_duplicates(std::vector<uint32_t>& user, std::vector<uint32_t>& item,
-                            std::vector<float>& rating, std::vector<int64_t>& timestamp,
+// `n` records in the columns; `timestamp` may be null. Returns the number of records left.
+uint64_t resolve_duplicates(uint64_t n, uint32_t* user, uint32_t* item, float* rating, int64_t* timestamp,
                             const IdMap& users, const IdMap& items, DuplicatePolicy policy,
-                            const std::string& file, const std::function<uint64_t(uint64_t)>& line_of);
+                            const std::string& file, const std::function<uint64_t(uint64_t)>& line_of,
+                            uint64_t* merged);
 
 }  // namespace cofi::detail

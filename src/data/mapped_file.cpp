@@ -34,7 +34,7 @@ MappedFile::MappedFile(const std::string& path) {
       throw Error(Location{path, 0, {}}, std::string("cannot map: ") + std::strerror(err));
     }
     data_ = p;
-    ::madvise(data_, size_, MADV_SEQUENTIAL);
+    //::madvise(data_, size_, MADV_SEQUENTIAL);
   }
   ::close(fd);
 }

@@ -41,6 +41,7 @@ namespace {
 
 constexpr int kMaxStoredFields = 64;
 constexpr size_t kMaxSkipMessages = 5;
+constexpr size_t kFastWindow = 96;  // bytes that hold any line the fast path accepts
 constexpr size_t kChunkBytes = size_t{8} << 20;  // small enough to balance, large enough to amortise
 
 // Signals that an integer-id parse met a non-integer id: the whole read restarts with string ids.
@@ -85,6 +86,11 @@ class Parser {
     if (needed_ > kMaxStoredFields)
       throw Error(name_ + ": columns beyond " + std::to_string(kMaxStoredFields) + " are not supported");
     field_names_ = format.field_names;
+    const int n_fields = format.timestamp_column >= 0 ? 4 : 3;
+    fast_ = !string_ids && format.delimiter.size() == 1 && format.user_column == 0 && format.item_column == 1 &&
+            format.rating_column == 2 && (format.timestamp_column == 3 || format.timestamp_column < 0) &&
+            (format.fields == n_fields || format.fields == 0) && format.delimiter[0] != '.' &&
+            static_cast<unsigned>(format.delimiter[0] - '0') >= 10u;
   }
 
   Ratings run(ReadReport* report);
@@ -114,6 +120,8 @@ class Parser {
   // Parses one line into slot `slot`. Returns an error message (empty when fine) and the field.
   bool parse_record(std::string_view line, Chunk& c, const Columns& cols, uint64_t slot,
                     std::string& message, std::string& field);
+  template <bool kChecked>
+  const char* parse_fast(const char* p, const char* e, const Columns& cols, uint64_t slot, bool& crlf) const;
   uint32_t intern(Chunk& c, bool user, std::string_view id, std::string& message);
 
   std::string_view bytes_;
@@ -128,6 +136,7 @@ class Parser {
   bool had_bom_ = false;
   uint64_t header_lines_ = 0;
   bool keep_timestamps_ = false;
+  bool fast_ = false;
 };
 
 size_t Parser::read_header() {
@@ -183,16 +192,8 @@ void Parser::plan_chunks(size_t data_begin) {
     Chunk& c = chunks_[i];
     const char* p = bytes_.data() + c.begin;
     const char* e = bytes_.data() + c.end;
-    uint64_t lines = 0;
-    while (p < e) {
-      const void* hit = std::memchr(p, '\n', static_cast<size_t>(e - p));
-      if (!hit) {
-        ++lines;  // unterminated last line
-        break;
-      }
-      ++lines;
-      p = static_cast<const char*>(hit) + 1;
-    }
+    uint64_t lines = detail::count_byte(p, static_cast<size_t>(e - p), '\n');
+    if (e > p && e[-1] != '\n') ++lines;  // an unterminated last line
     c.lines = lines;
     if (release_) release_(c.begin, c.end);
   });
@@ -232,6 +233,91 @@ const char* number_problem(detail::NumError e) {
   }
 }
 }  // namespace
+
+// The fast path for the common shape, integer ids and a one-byte delimiter with the fields in
+// order (user, item, rating[, timestamp]): one left-to-right scan from the line start to its
+// '\n', no line search, no field views, no messages. It accepts only what the strict path
+// accepts with the same value (ratings with at most one decimal that is 0 or 5, exact in
+// binary) and returns the start of the next line; anything else returns null and the line goes
+// to parse_record, which parses the unusual forms or reports the error.
+namespace {
+
+// Scans at most `cap` digits from `p` (not past `e` when kChecked); returns the end of the run.
+// A local pointer keeps the scan in registers (a char read may alias any pointer in memory).
+template <bool kChecked>
+inline const char* scan_digits(const char* p, const char* e, int cap, uint64_t& value) {
+  uint64_t v = 0;
+  const char* q = p;
+  const char* stop = p + cap;
+  if (kChecked && stop > e) stop = e;
+  while (q < stop) {
+    unsigned digit = static_cast<unsigned>(*q) - '0';
+    if (digit >= 10u) break;
+    v = v * 10 + digit;
+    ++q;
+  }
+  value = v;
+  return q;
+}
+
+}  // namespace
+
+template <bool kChecked>
+const char* Parser::parse_fast(const char* p, const char* e, const Columns& cols, uint64_t slot,
+                               bool& crlf) const {
+  // Unchecked scans (kChecked false) run only when at least kFastWindow bytes remain: every digit
+  // run is capped (11 + 11 + 5 + 2 + 19 bytes plus delimiters and line end stay below it), so no
+  // read passes `e`.
+  const char d = format_.delimiter[0];
+  uint64_t v = 0;
+  const char* q = scan_digits<kChecked>(p, e, 11, v);
+  if (q == p || q - p > 10 || v > UINT32_MAX || (kChecked && q == e) || *q != d) return nullptr;
+  cols.user[slot] = static_cast<uint32_t>(v);
+  p = q + 1;
+  q = scan_digits<kChecked>(p, e, 11, v);
+  if (q == p || q - p > 10 || v > UINT32_MAX || (kChecked && q == e) || *q != d) return nullptr;
+  cols.item[slot] = static_cast<uint32_t>(v);
+  p = q + 1;
+  // Rating: digits, optionally '.' and one digit 0 or 5.
+  q = scan_digits<kChecked>(p, e, 5, v);
+  if (q == p || q - p > 4) return nullptr;
+  float r = static_cast<float>(v);
+  if ((!kChecked || q < e) && *q == '.') {
+    if ((kChecked && e - q < 2) || (q[1] != '0' && q[1] != '5')) return nullptr;
+    if (q[1] == '5') r += 0.5f;
+    q += 2;
+  }
+  if (r < format_.rating_min || r > format_.rating_max) return nullptr;
+  cols.rating[slot] = r;
+  if (format_.timestamp_column >= 0) {
+    if ((kChecked && q == e) || *q != d) return nullptr;
+    p = q + 1;
+    uint64_t t = 0;
+    size_t head = 0;
+    if (!kChecked) {
+      // Unix times have 9 or 10 digits: take the first 8 at once when they are all digits.
+      uint64_t eight;
+      std::memcpy(&eight, p, 8);
+      if (detail::eight_digits(eight)) {
+        t = detail::parse_eight_digits(eight);
+        head = 8;
+      }
+    }
+    uint64_t tail = 0;
+    q = scan_digits<kChecked>(p + head, e, 19 - static_cast<int>(head), tail);
+    size_t digits = static_cast<size_t>(q - p);
+    if (digits == 0 || digits > 18) return nullptr;
+    for (const char* k = p + head; k < q; ++k) t *= 10;
+    t += tail;
+    if (cols.timestamp) cols.timestamp[slot] = static_cast<int64_t>(t);
+  }
+  if ((!kChecked || q < e) && *q == '\n') return q + 1;
+  if ((!kChecked || e - q >= 2) && q[0] == '\r' && q[1] == '\n') {
+    crlf = true;
+    return q + 2;
+  }
+  return nullptr;
+}
 
 bool Parser::parse_record(std::string_view line, Chunk& c, const Columns& cols, uint64_t slot,
                           std::string& message, std::string& field) {
@@ -312,7 +398,18 @@ void Parser::parse_chunk(Chunk& c, const Columns& cols) {
   uint64_t slot = c.offset;
   c.anchors.emplace_back(0, line_no);
   std::string message, field;
+  const char* chunk_end = base + c.end;
   while (pos < c.end) {
+    if (fast_) {
+      const char* next = c.end - pos >= kFastWindow ? parse_fast<false>(base + pos, chunk_end, cols, slot, c.crlf)
+                                                    : parse_fast<true>(base + pos, chunk_end, cols, slot, c.crlf);
+      if (next) {
+        pos = static_cast<size_t>(next - base);
+        ++slot;
+        ++line_no;
+        continue;
+      }
+    }
     const void* hit = std::memchr(base + pos, '\n', c.end - pos);
     size_t line_end = hit ? static_cast<size_t>(static_cast<const char*>(hit) - base) : c.end;
     bool terminated = hit != nullptr;
@@ -346,12 +443,26 @@ void Parser::parse_chunk(Chunk& c, const Columns& cols) {
 
 // Maps raw integer ids in `col` to dense indices in sorted raw order; returns the map.
 IdMap densify_ints(uint32_t* col, size_t n, unsigned threads) {
-  uint32_t max_id = 0;
-  for (size_t i = 0; i < n; ++i) max_id = std::max(max_id, col[i]);
+  constexpr size_t kBlock = size_t{1} << 20;
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  auto for_blocks = [&](auto&& body) {
+    parallel_for(blocks, threads, [&](size_t b) { body(b * kBlock, std::min(n, (b + 1) * kBlock)); });
+  };
+  std::vector<uint32_t> block_max(blocks, 0);
+  for_blocks([&](size_t lo, size_t hi) {
+    uint32_t m = 0;
+    for (size_t i = lo; i < hi; ++i) m = std::max(m, col[i]);
+    block_max[lo / kBlock] = m;
+  });
+  uint32_t max_id = blocks ? *std::max_element(block_max.begin(), block_max.end()) : 0;
   // A direct table when ids are compact (MovieLens: up to ~300k); sort + search otherwise.
   if (static_cast<uint64_t>(max_id) <= std::max<uint64_t>(uint64_t{1} << 24, 4 * static_cast<uint64_t>(n))) {
     std::vector<uint32_t> table(static_cast<size_t>(max_id) + 1, 0);
-    for (size_t i = 0; i < n; ++i) table[col[i]] = 1;
+    // Threads may mark the same id at once; they all store the same 1, through atomic_ref so that
+    // this is no data race.
+    for_blocks([&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) std::atomic_ref<uint32_t>(table[col[i]]).store(1, std::memory_order_relaxed);
+    });
     std::vector<uint32_t> ids;
     uint32_t next = 0;
     for (size_t raw = 0; raw < table.size(); ++raw) {
@@ -360,9 +471,7 @@ IdMap densify_ints(uint32_t* col, size_t n, unsigned threads) {
         ids.push_back(static_cast<uint32_t>(raw));
       }
     }
-    size_t blocks = (n + (1 << 20) - 1) >> 20;
-    parallel_for(blocks, threads, [&](size_t b) {
-      size_t lo = b << 20, hi = std::min(n, lo + (size_t{1} << 20));
+    for_blocks([&](size_t lo, size_t hi) {
       for (size_t i = lo; i < hi; ++i) col[i] = table[col[i]];
     });
     return IdMap::from_sorted_ints(std::move(ids));
@@ -370,9 +479,7 @@ IdMap densify_ints(uint32_t* col, size_t n, unsigned threads) {
   std::vector<uint32_t> ids(col, col + n);
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  size_t blocks = (n + (1 << 20) - 1) >> 20;
-  parallel_for(blocks, threads, [&](size_t b) {
-    size_t lo = b << 20, hi = std::min(n, lo + (size_t{1} << 20));
+  for_blocks([&](size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; ++i)
       col[i] = static_cast<uint32_t>(std::lower_bound(ids.begin(), ids.end(), col[i]) - ids.begin());
   });
@@ -406,10 +513,14 @@ Ratings Parser::run(ReadReport* report) {
   for (auto& c : chunks_) capacity += c.lines;
   keep_timestamps_ = options_.timestamps && format_.timestamp_column >= 0;
 
-  std::vector<uint32_t> user(capacity), item(capacity);
-  std::vector<float> rating(capacity);
-  std::vector<int64_t> timestamp(keep_timestamps_ ? capacity : 0);
-  Columns cols{user.data(), item.data(), rating.data(), keep_timestamps_ ? timestamp.data() : nullptr};
+  // Not zeroed: every slot up to the final count is written by the parse, and the pages are first
+  // touched by the parsing threads rather than by one thread clearing 20 bytes a line.
+  auto user = std::make_unique_for_overwrite<uint32_t[]>(capacity);
+  auto item = std::make_unique_for_overwrite<uint32_t[]>(capacity);
+  auto rating = std::make_unique_for_overwrite<float[]>(capacity);
+  std::unique_ptr<int64_t[]> timestamp;
+  if (keep_timestamps_) timestamp = std::make_unique_for_overwrite<int64_t[]>(capacity);
+  Columns cols{user.get(), item.get(), rating.get(), timestamp.get()};
 
   parallel_for(chunks_.size(), options_.threads, [&](size_t i) { parse_chunk(chunks_[i], cols); });
 
@@ -444,13 +555,9 @@ Ratings Parser::run(ReadReport* report) {
                                               " skipped); the first: " + skip_messages.front());
     throw Error(Location{name_, 0, {}}, "the file has no ratings records");
   }
-  user.resize(n);
-  item.resize(n);
-  rating.resize(n);
-  if (keep_timestamps_) timestamp.resize(n);
   if (!string_ids_) {
-    out.users = densify_ints(user.data(), n, options_.threads);
-    out.items = densify_ints(item.data(), n, options_.threads);
+    out.users = densify_ints(cols.user, n, options_.threads);
+    out.items = densify_ints(cols.item, n, options_.threads);
   }
 
   auto line_of = [&](uint64_t record) {
@@ -461,13 +568,16 @@ Ratings Parser::run(ReadReport* report) {
     return it->second + (record - it->first);
   };
 
-  uint64_t duplicates = detail::resolve_duplicates(user, item, rating, timestamp, out.users, out.items,
-                                           options_.duplicates, name_, line_of);
+  uint64_t duplicates = 0;
+  n = detail::resolve_duplicates(n, cols.user, cols.item, cols.rating, cols.timestamp, out.users, out.items,
+                                 options_.duplicates, name_, line_of, &duplicates);
 
-  out.user = Column<uint32_t>(std::move(user));
-  out.item = Column<uint32_t>(std::move(item));
-  out.rating = Column<float>(std::move(rating));
-  if (keep_timestamps_) out.timestamp = Column<int64_t>(std::move(timestamp));
+  // The arrays keep their capacity (the lines counted in pass 1); the gap is only blank or
+  // skipped lines, so a copy to trim it would cost more than it saves.
+  out.user = Column<uint32_t>::adopt(std::move(user), n);
+  out.item = Column<uint32_t>::adopt(std::move(item), n);
+  out.rating = Column<float>::adopt(std::move(rating), n);
+  if (keep_timestamps_) out.timestamp = Column<int64_t>::adopt(std::move(timestamp), n);
 
   if (report) {
     report->lines = header_lines_;

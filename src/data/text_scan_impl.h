@@ -85,6 +85,23 @@ inline NumError parse_float(std::string_view s, float& out) {
   return NumError::none;
 }
 
+// SWAR digit parsing (8 ASCII bytes in a little-endian word): whether all are '0'..'9', and
+// their value, in three multiply-add steps instead of eight.
+inline bool eight_digits(uint64_t v) {
+  return ((v & 0xF0F0F0F0F0F0F0F0ull) == 0x3030303030303030ull) &&
+         (((v + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) == 0x3030303030303030ull);
+}
+inline uint32_t parse_eight_digits(uint64_t v) {
+  v -= 0x3030303030303030ull;
+  v = (v * 10) + (v >> 8);
+  v = (((v & 0x000000FF000000FFull) * 0x000F424000000064ull) +
+       (((v >> 16) & 0x000000FF000000FFull) * 0x0000271000000001ull)) >> 32;
+  return static_cast<uint32_t>(v);
+}
+
+// How many bytes in [p, p + n) equal `byte` (16 bytes a step where SSE2 is there).
+size_t count_byte(const char* p, size_t n, char byte);
+
 // True when `s` is valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
 bool valid_utf8(std::string_view s);
 

@@ -21,6 +21,13 @@ class Column {
     size_ = owned->size();
     owner_ = std::move(owned);
   }
+  // Takes over an array of at least `size` values (for example from
+  // std::make_unique_for_overwrite, which skips zeroing memory that is about to be written).
+  static Column adopt(std::unique_ptr<T[]> values, size_t size) {
+    std::shared_ptr<T[]> owned(std::move(values));
+    T* data = owned.get();
+    return Column(data, size, std::shared_ptr<const void>(owned, data));
+  }
   // A view of `size` values at `data`, valid while `owner` lives. The memory must be writable
   // (a private, copy-on-write mapping is): columns may be edited in place, for example when
   // ratings are remapped or shuffled.

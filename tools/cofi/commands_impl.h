@@ -1,0 +1,17 @@
+// Command handlers and the helpers they share. Only tools/ prints or picks exit codes.
+#pragma once
+
+#include "cli.h"
+#include "cofi/data/dataset.h"
+
+namespace cofi::cli {
+
+int run_data_info(const Args& args);
+int run_data_split(const Args& args);
+int run_data_fetch(const Args& args);
+int run_data_list(const Args& args);
+
+// The data options of data_options() as load options.
+LoadOptions load_options_from(const Args& args);
+
+}  // namespace cofi::cli
