@@ -102,13 +102,18 @@ int main(int argc, char** argv) {
       std::cout << app.help();
       return 0;
     }
+    // CLI11 prefixes the usage line with `prev`, so it reads "cofi data info".
+    auto parent_of = [](const std::string& p) {
+      size_t space = p.rfind(' ');
+      return "cofi" + (space == std::string::npos ? std::string() : " " + p.substr(0, space));
+    };
     for (auto& b : built)
       if (b.spec->path == path) {
-        std::cout << b.app->help();
+        std::cout << b.app->help(parent_of(path));
         return 0;
       }
     if (auto it = groups.find(path); it != groups.end()) {
-      std::cout << it->second->help();
+      std::cout << it->second->help(parent_of(path));
       return 0;
     }
     std::cerr << "cofi: no command '" << path << "'; run `cofi help` for the list\n";
