@@ -123,6 +123,7 @@ class Parser {
   template <bool kChecked>
   const char* parse_fast(const char* p, const char* e, const Columns& cols, uint64_t slot, bool& crlf) const;
   uint32_t intern(Chunk& c, bool user, std::string_view id, std::string& message);
+  static bool check_id(std::string_view id, std::string& message);
 
   std::string_view bytes_;
   const std::string& name_;
@@ -206,15 +207,20 @@ void Parser::plan_chunks(size_t data_begin) {
   }
 }
 
-uint32_t Parser::intern(Chunk& c, bool user, std::string_view id, std::string& message) {
+bool Parser::check_id(std::string_view id, std::string& message) {
   if (id.empty()) {
     message = "missing value: expected an id";
-    return 0;
+    return false;
   }
   if (!detail::valid_utf8(id)) {
     message = "invalid UTF-8 in id " + quote_token(id);
-    return 0;
+    return false;
   }
+  return true;
+}
+
+uint32_t Parser::intern(Chunk& c, bool user, std::string_view id, std::string& message) {
+  if (!check_id(id, message)) return 0;
   auto& index = user ? c.user_index : c.item_index;
   auto& names = user ? c.user_names : c.item_names;
   auto [it, inserted] = index.try_emplace(std::string(id), static_cast<uint32_t>(names.size()));
@@ -336,8 +342,7 @@ bool Parser::parse_record(std::string_view line, Chunk& c, const Columns& cols, 
     uint32_t* out = which == 0 ? cols.user : cols.item;
     std::string_view tok = f[col];
     if (string_ids_) {
-      out[slot] = intern(c, which == 0, tok, message);
-      if (!message.empty()) {
+      if (!check_id(tok, message)) {
         field = field_name(col);
         return false;
       }
@@ -387,6 +392,12 @@ bool Parser::parse_record(std::string_view line, Chunk& c, const Columns& cols, 
       return false;
     }
     if (cols.timestamp) cols.timestamp[slot] = t;
+  }
+  // String ids are interned only once the whole record is good, so that a skipped record leaves
+  // no id in the maps (as with integer ids, whose maps are built from the records kept).
+  if (string_ids_) {
+    cols.user[slot] = intern(c, true, f[format_.user_column], message);
+    cols.item[slot] = intern(c, false, f[format_.item_column], message);
   }
   return true;
 }

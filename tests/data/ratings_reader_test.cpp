@@ -182,6 +182,21 @@ TEST(RatingsReader, InvalidUtf8InAStringIdIsAnError) {
             "ratings.csv:2: field 'user': invalid UTF-8 in id \"b\\xc3(\"");
 }
 
+// Found by fuzz_ratings_generic: string ids of a skipped record stayed in the id maps.
+TEST(RatingsReader, SkippedRecordsLeaveNoStringIdsBehind) {
+  RatingsFormat f;
+  f.ids = cofi::IdKind::string;
+  f.timestamp_column = -1;
+  ReadOptions o;
+  o.skip_bad = true;
+  for (const char* text : {"u,\xff,3\nv,j,4\n", "u,m,bad\nv,j,4\n"}) {
+    auto r = cofi::parse_ratings(text, "ratings.csv", f, o);
+    EXPECT_EQ(r.size(), 1u) << text;
+    EXPECT_EQ(r.users.strings(), std::vector<std::string>{"v"}) << text;
+    EXPECT_EQ(r.items.strings(), std::vector<std::string>{"j"}) << text;
+  }
+}
+
 TEST(RatingsReader, IdsBeyond32Bits) {
   EXPECT_EQ(error_of("userId,movieId,rating,timestamp\n4294967296,2,3,4\n"),
             "ratings.csv:2: field 'userId': does not fit in 32 bits (ids must be at most 4294967295), "

@@ -127,7 +127,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // app.exit prints the help (--help, --version: CLI11 returns 0) or the error; CLI11's own
+    // codes for errors (106, 109, ...) become cofi's one code for a bad command line.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   for (auto& b : built) {
     if (!b.app->parsed()) continue;
