@@ -6,7 +6,7 @@ export COFI_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
 
 COFI := build/dev/bin/cofi
 
-.PHONY: all deps build release demo test test-unit test-fuzz bench asan clean
+.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train asan clean
 
 all: build
 
@@ -41,8 +41,14 @@ asan: deps
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan
 
-bench: release
+bench: bench-load bench-train
+
+bench-load: release
 	@bash bench/run_load_bench.sh
+
+# Needs Debian's python3-torch for the reference side (not a dependency of cofi itself).
+bench-train: release
+	@bash bench/run_train_bench.sh build/release/bin/cofi
 
 clean:
 	rm -rf build

@@ -1,5 +1,8 @@
 #include "cofi/data/ratings.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "cofi/error.h"
 
 namespace cofi {
@@ -24,6 +27,50 @@ Ratings select_rows(const Ratings& from, const std::vector<uint32_t>& rows) {
   out.users = from.users;
   out.items = from.items;
   return out;
+}
+
+namespace {
+
+IdMap union_of(const IdMap& a, const IdMap& b) {
+  if (a.kind() == IdMap::Kind::integer && b.kind() == IdMap::Kind::integer) {
+    std::vector<uint32_t> ids;
+    ids.reserve(a.size() + b.size());
+    std::set_union(a.ints().begin(), a.ints().end(), b.ints().begin(), b.ints().end(), std::back_inserter(ids));
+    return IdMap::from_sorted_ints(std::move(ids));
+  }
+  std::vector<std::string> ids;
+  for (const IdMap* m : {&a, &b})
+    for (uint32_t i = 0; i < m->size(); ++i) ids.push_back(m->raw(i));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return IdMap::from_sorted_strings(std::move(ids));
+}
+
+// `from` with its dense indices rewritten into `users` and `items` (which contain its ids).
+Ratings reindexed(const Ratings& from, const IdMap& users, const IdMap& items) {
+  std::vector<uint32_t> user_to(from.n_users()), item_to(from.n_items());
+  for (uint32_t u = 0; u < user_to.size(); ++u) user_to[u] = *users.find(std::string_view(from.users.raw(u)));
+  for (uint32_t i = 0; i < item_to.size(); ++i) item_to[i] = *items.find(std::string_view(from.items.raw(i)));
+  std::vector<uint32_t> user(from.size()), item(from.size());
+  for (size_t k = 0; k < from.size(); ++k) {
+    user[k] = user_to[from.user[k]];
+    item[k] = item_to[from.item[k]];
+  }
+  Ratings out;
+  out.user = Column<uint32_t>(std::move(user));
+  out.item = Column<uint32_t>(std::move(item));
+  out.rating = from.rating;
+  out.timestamp = from.timestamp;
+  out.users = users;
+  out.items = items;
+  return out;
+}
+
+}  // namespace
+
+std::pair<Ratings, Ratings> with_shared_ids(const Ratings& a, const Ratings& b) {
+  IdMap users = union_of(a.users, b.users), items = union_of(a.items, b.items);
+  return {reindexed(a, users, items), reindexed(b, users, items)};
 }
 
 }  // namespace cofi

@@ -467,7 +467,9 @@ IdMap densify_ints(uint32_t* col, size_t n, unsigned threads) {
   });
   uint32_t max_id = blocks ? *std::max_element(block_max.begin(), block_max.end()) : 0;
   // A direct table when ids are compact (MovieLens: up to ~300k); sort + search otherwise.
-  if (static_cast<uint64_t>(max_id) <= std::max<uint64_t>(uint64_t{1} << 24, 4 * static_cast<uint64_t>(n))) {
+  // The table costs 4 bytes per possible id: worth it only while that stays within a few bytes a
+  // record (a one-line file with id 16000000 must not allocate 64 MB).
+  if (static_cast<uint64_t>(max_id) <= 4 * static_cast<uint64_t>(n) + (uint64_t{1} << 16)) {
     std::vector<uint32_t> table(static_cast<size_t>(max_id) + 1, 0);
     // Threads may mark the same id at once; they all store the same 1, through atomic_ref so that
     // this is no data race.

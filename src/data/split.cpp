@@ -10,7 +10,7 @@
 #include <span>
 
 #include "cofi/error.h"
-#include "rng_impl.h"
+#include "cofi/random.h"
 
 namespace cofi {
 namespace {
@@ -85,8 +85,8 @@ Split holdout_per_user(const Ratings& ratings, uint64_t seed,
     std::span<uint32_t> rows = g.of(u);
     if (rows.size() < 2) continue;  // a single rating stays in train
     size_t h = std::min(held_out(rows.size()), rows.size() - 1);
-    detail::SplitMix64 rng = detail::stream(seed, u);
-    detail::partial_shuffle(rows, h, rng);
+    SplitMix64 rng = stream(seed, u);
+    partial_shuffle(rows, h, rng);
     for (size_t i = 0; i < h; ++i) in_valid[rows[i]] = 1;
   }
   return from_mask(in_valid);
@@ -159,10 +159,10 @@ Split random_split(const Ratings& ratings, double valid_pct, uint64_t seed) {
                 " set empty");
   std::vector<uint32_t> perm(n);
   std::iota(perm.begin(), perm.end(), 0u);
-  detail::SplitMix64 rng(seed);
+  SplitMix64 rng(seed);
   // Only the first `cut` positions of the permutation are needed; a forward partial shuffle
   // gives exactly the prefix a full shuffle would (see rng_impl.h).
-  detail::partial_shuffle(std::span<uint32_t>(perm), cut, rng);
+  partial_shuffle(std::span<uint32_t>(perm), cut, rng);
   std::vector<uint8_t> in_valid(n, 0);
   for (size_t i = 0; i < cut; ++i) in_valid[perm[i]] = 1;
   return from_mask(in_valid);
@@ -221,8 +221,8 @@ std::vector<Split> kfold(const Ratings& ratings, uint32_t k, uint64_t seed) {
                 std::to_string(n) + "), got " + std::to_string(k));
   std::vector<uint32_t> perm(n);
   std::iota(perm.begin(), perm.end(), 0u);
-  detail::SplitMix64 rng(seed);
-  detail::shuffle(std::span<uint32_t>(perm), rng);
+  SplitMix64 rng(seed);
+  shuffle(std::span<uint32_t>(perm), rng);
   // Part i is perm[i*n/k, (i+1)*n/k): sizes differ by at most one, larger parts last.
   std::vector<uint32_t> fold_of(n);
   for (uint64_t i = 0; i < k; ++i) {

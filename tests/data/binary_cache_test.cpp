@@ -127,6 +127,10 @@ std::string read_bytes(const fs::path& p) {
 }
 
 void write_bytes(const fs::path& p, const std::string& bytes) {
+  // A new file, not the old one truncated: ext4 flushes a file truncated to zero and rewritten
+  // when it is closed (auto_da_alloc), which makes the many rewrites here wait on the disk.
+  std::error_code ec;
+  fs::remove(p, ec);
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   ASSERT_TRUE(out.good()) << p;
@@ -305,8 +309,13 @@ TEST_F(BinaryCache, ModifiedSourceIsAMissWithTheNewData) {
   read_ratings_cached(src, fmt, {}, nullptr, &hit);
   EXPECT_TRUE(hit);
 
-  // New content and a new mtime.
-  write_bytes(src, std::string(kCsv) + "9,9,1.0,5\n");
+  // New content and a new mtime, written in place (same inode).
+  const uint64_t inode = detail::stamp_source(src)->inode;
+  {
+    std::ofstream out(src, std::ios::binary | std::ios::trunc);
+    out << kCsv << "9,9,1.0,5\n";
+  }
+  ASSERT_EQ(detail::stamp_source(src)->inode, inode);
   set_mtime(src, 1'600'000'100);
   Ratings fresh = read_ratings_cached(src, fmt, {}, nullptr, &hit);
   EXPECT_FALSE(hit);

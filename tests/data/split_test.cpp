@@ -14,7 +14,7 @@
 
 #include "cofi/data/ratings_reader.h"
 #include "cofi/error.h"
-#include "rng_impl.h"
+#include "cofi/random.h"
 
 namespace {
 
@@ -104,14 +104,14 @@ std::string error_of(F&& f) {
 
 TEST(SplitRng, SplitMix64MatchesTheReferenceImplementation) {
   // First outputs of Vigna's splitmix64.c for seed 0: a change of generator breaks this.
-  cofi::detail::SplitMix64 rng(0);
+  cofi::SplitMix64 rng(0);
   EXPECT_EQ(rng.next(), 0xe220a8397b1dcdafULL);
   EXPECT_EQ(rng.next(), 0x6e789e6aa1b965f4ULL);
   EXPECT_EQ(rng.next(), 0x06c45d188009454fULL);
 }
 
 TEST(SplitRng, BelowStaysInRangeAndReachesEveryValue) {
-  cofi::detail::SplitMix64 rng(7);
+  cofi::SplitMix64 rng(7);
   EXPECT_EQ(rng.below(1), 0u);
   std::vector<int> hits(6, 0);
   for (int i = 0; i < 6000; ++i) {
@@ -129,9 +129,9 @@ TEST(SplitRng, PartialShuffleIsAPrefixOfTheFullShuffle) {
   std::vector<uint32_t> full(50), part(50);
   std::iota(full.begin(), full.end(), 0u);
   std::iota(part.begin(), part.end(), 0u);
-  cofi::detail::SplitMix64 a(99), b(99);
-  cofi::detail::shuffle(std::span<uint32_t>(full), a);
-  cofi::detail::partial_shuffle(std::span<uint32_t>(part), 10, b);
+  cofi::SplitMix64 a(99), b(99);
+  cofi::shuffle(std::span<uint32_t>(full), a);
+  cofi::partial_shuffle(std::span<uint32_t>(part), 10, b);
   EXPECT_TRUE(std::equal(part.begin(), part.begin() + 10, full.begin()));
   std::sort(full.begin(), full.end());
   for (uint32_t i = 0; i < 50; ++i) EXPECT_EQ(full[i], i);

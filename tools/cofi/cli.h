@@ -15,7 +15,7 @@ struct OptionSpec {
   std::string value;         // the value's placeholder ("PCT"); empty for a flag
   std::string help;
   std::string default_value; // shown in help and used when the option is absent; "" = none
-  bool required = false;     // positionals only
+  bool required = false;     // must be given (a positional, or an option with a value)
 };
 
 // The parsed values of one command line: option name (without dashes) -> text.

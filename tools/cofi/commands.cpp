@@ -2,6 +2,7 @@
 // declared once. Handlers live in cmd_*.cpp.
 #include "cli.h"
 #include "commands_impl.h"
+#include "train_options.h"
 
 namespace cofi::cli {
 
@@ -15,7 +16,7 @@ const std::vector<OptionSpec>& data_options() {
       {"--rating-range", "LO:HI", "reject ratings outside this range (delimited files; MovieLens layouts know theirs)", ""},
       {"--duplicates", "POLICY", "repeated (user, item) pairs: error, keep-last or mean", "error"},
       {"--skip-bad", "", "skip malformed records, report how many and where the first were", ""},
-      {"--threads", "N", "threads for parsing (0: all cores)", "0"},
+      {"--threads", "N", "threads for parsing and computing (0: all cores)", "0"},
       {"--no-cache", "", "parse the ratings again instead of using the binary cache", ""},
   };
   return options;
@@ -56,6 +57,43 @@ const std::vector<CommandSpec>& commands() {
          {"--quiet", "", "no progress bar", ""}}},
        run_data_fetch},
       {"data list", "list the data sets cofi can fetch and which are in the data cache", "", {}, {}, run_data_list},
+      {"train", "train a model (the recipe: dotbias, Adam, one-cycle) and print fastai's epoch table",
+       "Data: --train FILE [--valid FILE] (ids of both are joined into one index space, as fastai builds "
+       "its categories from the whole table), or --data NAME|DIR split by --valid-pct. Ctrl-C stops after "
+       "the current batch and saves what was trained.",
+       {},
+       {train_data_options(), model_options(), optimizer_options(),
+        {{"--out", "FILE", "save the model here", ""},
+         {"--metrics", "FILE", "write every figure as JSON", ""},
+         {"--plot", "FILE", "write the loss curves as an SVG image", ""},
+         {"--quiet", "", "no progress bar", ""}},
+        data_options()},
+       run_train},
+      {"lr-find", "fastai's learning-rate finder: sweep the rate up, plot the loss, suggest a rate",
+       "Takes the same data, model and optimizer options as train; the model is not saved.",
+       {},
+       {train_data_options(), model_options(), optimizer_options(),
+        {{"--start-lr", "LR", "first learning rate", "1e-7"},
+         {"--end-lr", "LR", "last learning rate", "10"},
+         {"--num-it", "N", "batches in the sweep", "100"},
+         {"--no-stop-div", "", "keep going when the loss diverges", ""},
+         {"--plot", "FILE", "write the loss curve as an SVG image", "lr-find.svg"}},
+        data_options()},
+       run_lr_find},
+      {"inspect", "show what a model file holds: kind, sizes, parameters, training settings and history",
+       "Reads the whole file and checks it (checksum, sizes, shapes) as loading it for use would.",
+       {{"MODEL", "", "model file (written by `cofi train --out`)", "", true}},
+       {},
+       run_inspect},
+      {"eval", "score a saved model on a test file: MSE, RMSE and MAE, with unseen users and items counted",
+       "The test file is read with the data options and its own ids, which are matched to the model's by "
+       "their raw values. A pair with an unseen user or item is predicted with the average user or item "
+       "(the mean row of each of its tables); a pair with both unseen gets the mean training rating.",
+       {},
+       {{{"--model", "FILE", "model file to score", "", true},
+         {"--test", "DATA", "ratings to score: a file, a MovieLens folder or a data set name", "", true}},
+        data_options()},
+       run_eval},
   };
   return table;
 }

@@ -10,8 +10,15 @@ int run_data_info(const Args& args);
 int run_data_split(const Args& args);
 int run_data_fetch(const Args& args);
 int run_data_list(const Args& args);
+int run_train(const Args& args);
+int run_lr_find(const Args& args);
+int run_inspect(const Args& args);
+int run_eval(const Args& args);
 
 // The data options of data_options() as load options.
 LoadOptions load_options_from(const Args& args);
+
+// Prints how many malformed records --skip-bad skipped, and the first of them (cmd_data_info.cpp).
+void print_skip_report(const ReadReport& report);
 
 }  // namespace cofi::cli

@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
           args->values[key] = o.default_value;
           auto* opt = sub->add_option(o.name, args->values[key], o.help)->type_name(o.value);
           if (!o.default_value.empty()) opt->default_str(o.default_value);
+          if (o.required) opt->required();
         }
       }
     }

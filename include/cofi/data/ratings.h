@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cofi/data/column.h"
@@ -25,6 +26,11 @@ struct Ratings {
   size_t n_users() const { return users.size(); }
   size_t n_items() const { return items.size(); }
 };
+
+// Two rating sets re-indexed into one id space: the union of their users and of their items (as
+// fastai builds its categories from the whole table), so that a model trained on the first scores
+// the second. Integer ids stay integers; if either side has string ids, both become strings.
+std::pair<Ratings, Ratings> with_shared_ids(const Ratings& a, const Ratings& b);
 
 // A subset of `from` (records at `rows`, in that order) sharing its id maps.
 Ratings select_rows(const Ratings& from, const std::vector<uint32_t>& rows);

@@ -1,7 +1,8 @@
-// The random numbers behind every split: a generator, a bounded integer and a shuffle, all
-// written here rather than taken from <random>/<algorithm>. std::uniform_int_distribution and
-// std::shuffle are not specified bit for bit, so libstdc++, libc++ and MSVC give different
-// splits for the same seed; a split file written on one machine must be reproducible on another.
+// The random numbers behind splits, initialisation, batch order and dropout: a generator, a
+// bounded integer and a shuffle, all written here rather than taken from <random>/<algorithm>.
+// std::uniform_int_distribution and std::shuffle are not specified bit for bit, so libstdc++,
+// libc++ and MSVC give different results for the same seed; a split or a model trained on one
+// machine must be reproducible on another.
 //
 // Generator: SplitMix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number generators",
 // OOPSLA 2014; the constants are those of Vigna's reference splitmix64.c). It passes BigCrush,
@@ -13,7 +14,7 @@
 #include <span>
 #include <utility>
 
-namespace cofi::detail {
+namespace cofi {
 
 // The SplitMix64 output function: a bijective 64-bit mixer.
 constexpr uint64_t mix64(uint64_t z) {
@@ -30,6 +31,9 @@ class SplitMix64 {
     state_ += 0x9e3779b97f4a7c15ULL;
     return mix64(state_);
   }
+
+  // Uniform in [0, 1) with 53 random bits.
+  constexpr double uniform() { return static_cast<double>(next() >> 11) * 0x1p-53; }
 
   // Uniform in [0, bound), bound >= 1, without modulo bias: draws below 2^64 mod bound are
   // rejected so that the accepted range is a whole multiple of bound. At most one draw in two
@@ -71,4 +75,4 @@ constexpr void shuffle(std::span<T> values, SplitMix64& rng) {
   partial_shuffle(values, values.size(), rng);
 }
 
-}  // namespace cofi::detail
+}  // namespace cofi

@@ -1,0 +1,23 @@
+// libFuzzer target: the ml-1m / ml-10m ratings.dat layout ("::" between the four fields, no
+// header): the multi-byte delimiter path of the field splitter.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "fuzz_ratings.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const cofi::RatingsFormat format = [] {
+    cofi::RatingsFormat f;
+    f.name = "ml-1m ratings.dat";
+    f.delimiter = "::";
+    f.fields = 4;
+    f.rating_min = 0.5f;
+    f.rating_max = 5.0f;
+    return f;
+  }();
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (cofi::fuzz::has_table_sized_ids(bytes)) return -1;
+  cofi::fuzz::run_option_sets(bytes, format);
+  return 0;
+}

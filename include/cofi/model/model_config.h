@@ -1,0 +1,42 @@
+// What a model is: its kind, table sizes, embedding sizes, output range and (for nn) its layers.
+// Saved in every model file; the CLI builds one from its options.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cofi {
+
+enum class ModelKind : uint8_t {
+  dot,      // user . item (the recipe's first model), weights uniform(0, 0.05)
+  dotbias,  // fastai's EmbeddingDotBias: user . item + user bias + item bias, through the y_range sigmoid
+  nn,       // fastai's EmbeddingNN: concatenated embeddings -> [Linear, ReLU, BatchNorm, Dropout]* -> Linear
+};
+const char* to_string(ModelKind kind);
+ModelKind parse_model_kind(const std::string& text);  // throws cofi::Error listing the kinds
+
+struct ModelConfig {
+  ModelKind kind = ModelKind::dotbias;
+  uint32_t n_users = 0, n_items = 0;
+  // Embedding sizes (the recipe's emb_szs). dot and dotbias need them equal; nn defaults them to
+  // fastai's rule (fastai_embedding_size) when 0.
+  uint32_t user_factors = 50, item_factors = 50;
+  // Predictions are sigmoid(x) * (y_max - y_min) + y_min when y_range is on (fastai's SigmoidRange).
+  bool y_range = true;
+  float y_min = 0.0f, y_max = 5.5f;
+  // nn only.
+  std::vector<uint32_t> hidden = {100};  // hidden layer widths
+  std::vector<float> dropout;            // per hidden layer; empty means none
+  float embed_dropout = 0.0f;            // on the concatenated embeddings
+  bool batch_norm = true;                // BatchNorm1d after each hidden layer's ReLU, as fastai's LinBnDrop
+};
+
+// fastai's emb_sz_rule: min(600, round(1.6 * n^0.56)) for a table of n rows (Python's round:
+// halves to even). fastai counts its '#na#' class in n: ml-100k's 943 users give 944 -> 74.
+uint32_t fastai_embedding_size(uint32_t n);
+
+// Throws cofi::Error naming the offending setting.
+void validate(const ModelConfig& config);
+
+}  // namespace cofi

@@ -1,0 +1,86 @@
+#include "cofi/model/model.h"
+
+#include <cmath>
+#include <utility>
+
+#include "cofi/error.h"
+#include "model_impl.h"
+
+namespace cofi {
+
+std::unique_ptr<Model> Model::create(const ModelConfig& config, uint64_t seed) {
+  validate(config);
+  switch (config.kind) {
+    case ModelKind::dot:
+      return model_detail::make_dot_model(config, seed);
+    case ModelKind::dotbias:
+      return model_detail::make_dotbias_model(config, seed);
+    case ModelKind::nn: {
+      ModelConfig resolved = config;
+      if (resolved.user_factors == 0) resolved.user_factors = fastai_embedding_size(resolved.n_users);
+      if (resolved.item_factors == 0) resolved.item_factors = fastai_embedding_size(resolved.n_items);
+      return model_detail::make_nn_model(resolved, seed);
+    }
+  }
+  throw Error("model: unknown kind " + std::to_string(static_cast<int>(config.kind)));
+}
+
+namespace model_detail {
+
+Parameter make_parameter(std::string name, uint32_t rows, uint32_t cols, RowKey key, bool trainable) {
+  Parameter p;
+  p.name = std::move(name);
+  p.rows = rows;
+  p.cols = cols;
+  p.sparse = key != RowKey::none;
+  p.key = key;
+  p.trainable = trainable;
+  p.value.assign(static_cast<size_t>(rows) * cols, 0.0f);
+  return p;
+}
+
+void fill_uniform(Parameter& p, float lo, float hi, SplitMix64& rng) {
+  const double width = static_cast<double>(hi) - lo;
+  // Rounding to float can land on hi itself (u close to 1); step back so the range stays half-open.
+  const float below_hi = std::nextafter(hi, lo);
+  for (float& x : p.value) {
+    auto v = static_cast<float>(lo + width * rng.uniform());
+    x = v < hi ? v : below_hi;
+  }
+}
+
+void fill_trunc_normal(Parameter& p, float stddev, SplitMix64& rng) {
+  // Box-Muller, both values of each pair used. u1 is in (0, 1] so that log(u1) is finite.
+  constexpr double kTwoPi = 6.283185307179586476925;
+  for (size_t i = 0; i < p.value.size(); i += 2) {
+    double u1 = 1.0 - rng.uniform();
+    double u2 = rng.uniform();
+    double r = std::sqrt(-2.0 * std::log(u1));
+    double z[2] = {r * std::cos(kTwoPi * u2), r * std::sin(kTwoPi * u2)};
+    for (size_t j = 0; j < 2 && i + j < p.value.size(); ++j)
+      p.value[i + j] = static_cast<float>(std::fmod(z[j], 2.0) * stddev);
+  }
+}
+
+void fill_constant(Parameter& p, float value) { p.value.assign(p.value.size(), value); }
+
+void check_indices(const ModelConfig& config, const uint32_t* users, const uint32_t* items, size_t n) {
+  // One compare a row, kept out of the models' loops; the error case is found in a second pass.
+  uint32_t max_user = 0, max_item = 0;
+  for (size_t b = 0; b < n; ++b) {
+    max_user = users[b] > max_user ? users[b] : max_user;
+    max_item = items[b] > max_item ? items[b] : max_item;
+  }
+  if (n == 0 || (max_user < config.n_users && max_item < config.n_items)) return;
+  for (size_t b = 0; b < n; ++b) {
+    if (users[b] >= config.n_users)
+      throw Error("model: user index " + std::to_string(users[b]) + " at row " + std::to_string(b) +
+                  " is out of range (the model has " + std::to_string(config.n_users) + " users)");
+    if (items[b] >= config.n_items)
+      throw Error("model: item index " + std::to_string(items[b]) + " at row " + std::to_string(b) +
+                  " is out of range (the model has " + std::to_string(config.n_items) + " items)");
+  }
+}
+
+}  // namespace model_detail
+}  // namespace cofi

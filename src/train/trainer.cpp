@@ -1,0 +1,128 @@
+#include "cofi/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <span>
+
+#include "cofi/error.h"
+#include "cofi/parallel.h"
+#include "cofi/random.h"
+
+namespace cofi {
+
+namespace {
+
+void check_indices(const Model& model, const Ratings& data, const char* what) {
+  const auto& c = model.config();
+  if (data.n_users() > c.n_users || data.n_items() > c.n_items)
+    throw Error(std::string(what) + " data has " + std::to_string(data.n_users()) + " users and " +
+                std::to_string(data.n_items()) + " items; the model has " + std::to_string(c.n_users) + " and " +
+                std::to_string(c.n_items));
+}
+
+}  // namespace
+
+double mean_squared_error(const Model& model, const Ratings& data, unsigned threads) {
+  constexpr size_t kBlock = 8192;
+  const size_t n = data.size();
+  if (n == 0) return 0;
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> sums(blocks, 0.0);
+  parallel_for(blocks, threads, [&](size_t b) {
+    size_t lo = b * kBlock, len = std::min(n, lo + kBlock) - lo;
+    std::vector<float> pred(len);
+    model.predict(data.user.data() + lo, data.item.data() + lo, len, pred.data());
+    double s = 0;
+    for (size_t k = 0; k < len; ++k) {
+      double d = static_cast<double>(pred[k]) - static_cast<double>(data.rating[lo + k]);
+      s += d * d;
+    }
+    sums[b] = s;
+  });
+  // Summed in block order: the result does not depend on the thread count.
+  return std::accumulate(sums.begin(), sums.end(), 0.0) / static_cast<double>(n);
+}
+
+std::vector<EpochResult> fit(Model& model, const Ratings& train, const Ratings* valid, const TrainConfig& config,
+                             const TrainCallbacks& callbacks) {
+  if (train.size() == 0) throw Error("no training ratings");
+  if (config.epochs == 0) throw Error("epochs must be at least 1");
+  if (config.batch_size == 0) throw Error("batch size must be at least 1");
+  check_indices(model, train, "training");
+  if (valid) check_indices(model, *valid, "validation");
+
+  const size_t n = train.size();
+  // With drop_last a data set smaller than one batch still makes one (partial) batch.
+  const bool drop = config.drop_last && n >= config.batch_size;
+  const size_t used = drop ? n / config.batch_size * config.batch_size : n;
+  const uint64_t batches_per_epoch = (used + config.batch_size - 1) / config.batch_size;
+  const uint64_t total = batches_per_epoch * config.epochs;
+  Schedule schedule(config.schedule, total);
+  Optimizer optimizer(config.optimizer, model.parameters(), schedule);
+  Gradients grads(model.parameters());
+
+  std::vector<uint32_t> order(n);
+  std::vector<uint32_t> bu(config.batch_size), bi(config.batch_size);
+  std::vector<float> pred(config.batch_size), dout(config.batch_size);
+  std::vector<EpochResult> results;
+
+  for (uint32_t epoch = 1; epoch <= config.epochs; ++epoch) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::iota(order.begin(), order.end(), 0u);
+    SplitMix64 rng = stream(config.seed, epoch);
+    shuffle(std::span<uint32_t>(order), rng);
+    double loss_sum = 0;
+    uint64_t batches = 0;
+    bool stopped = false;
+    for (size_t start = 0; start < used; start += config.batch_size) {
+      size_t len = std::min<size_t>(config.batch_size, used - start);
+      for (size_t k = 0; k < len; ++k) {
+        uint32_t r = order[start + k];
+        bu[k] = train.user[r];
+        bi[k] = train.item[r];
+      }
+      uint64_t step = optimizer.steps_done();
+      optimizer.prepare_batch(bu.data(), bi.data(), len);
+      model.forward(bu.data(), bi.data(), len, pred.data(), true, config.seed ^ (step * 0x9E3779B97F4A7C15ull));
+      // MSE over the batch: loss = mean (pred - y)^2, dloss/dpred = 2 (pred - y) / len.
+      double loss = 0;
+      const float scale = 2.0f / static_cast<float>(len);
+      for (size_t k = 0; k < len; ++k) {
+        float d = pred[k] - train.rating[order[start + k]];
+        loss += static_cast<double>(d) * d;
+        dout[k] = scale * d;
+      }
+      loss /= static_cast<double>(len);
+      grads.clear();
+      model.backward(dout.data(), grads);
+      optimizer.step(grads);
+      loss_sum += loss;
+      ++batches;
+      if (callbacks.on_batch) callbacks.on_batch(optimizer.steps_done(), total, loss);
+      if (callbacks.stop && callbacks.stop->load()) {
+        stopped = true;
+        break;
+      }
+    }
+    optimizer.catch_up_all();
+    double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EpochResult r;
+    r.train_seconds = train_seconds;
+    r.epoch = epoch;
+    r.train_loss = loss_sum / static_cast<double>(batches);
+    r.interrupted = stopped;
+    if (valid && valid->size() > 0) {
+      r.has_valid = true;
+      r.valid_mse = mean_squared_error(model, *valid, config.threads);
+      r.valid_rmse = std::sqrt(r.valid_mse);
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    results.push_back(r);
+    if (callbacks.on_epoch) callbacks.on_epoch(r);
+    if (stopped) break;
+  }
+  return results;
+}
+
+}  // namespace cofi

@@ -1,0 +1,231 @@
+// `cofi inspect` and `cofi eval` end to end: the version-1 golden model file
+// (tests/fixtures/model-v1-dotbias.cofi) inspected and scored on a small test file whose metrics
+// are worked out here from the model's values, error exits, and train -> eval on ml-100k.
+// The binary is $COFI_CLI (ctest sets it).
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "cofi-model-cli-test-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+std::ostream& operator<<(std::ostream& os, const Outcome& r) {
+  return os << "exit " << r.code << "\n--- stdout ---\n" << r.out << "--- stderr ---\n" << r.err;
+}
+
+// Runs $COFI_CLI with `args`, stdout and stderr captured apart.
+Outcome cofi(const std::vector<std::string>& args) {
+  const char* cli = std::getenv("COFI_CLI");
+  if (!cli || !*cli) {
+    ADD_FAILURE() << "COFI_CLI is not set (run the tests through ctest)";
+    return {};
+  }
+  TempDir io;
+  const fs::path out_path = io.path() / "stdout", err_path = io.path() / "stderr";
+  std::vector<std::string> storage{cli};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ADD_FAILURE() << "fork failed";
+    return {};
+  }
+  if (pid == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = ::open("/dev/null", O_RDONLY);
+    if (out < 0 || err < 0 || in < 0) ::_exit(126);
+    ::dup2(in, STDIN_FILENO);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(err, STDERR_FILENO);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) {
+      ADD_FAILURE() << "waitpid failed";
+      return {};
+    }
+  Outcome r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
+  return r;
+}
+
+std::string golden() { return std::string(COFI_FIXTURES_DIR) + "/model-v1-dotbias.cofi"; }
+
+// MSE, RMSE, MAE and count of the eval table's row `name`.
+std::vector<double> row(const std::string& out, const std::string& name) {
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string first;
+    words >> first;
+    if (first != name) continue;
+    double mse = 0, rmse = 0, mae = 0;
+    std::string n;
+    words >> mse >> rmse >> mae >> n;
+    return {mse, rmse, mae};
+  }
+  return {};
+}
+
+TEST(ModelCli, InspectGolden) {
+  Outcome r = cofi({"inspect", golden()});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.err, "");
+  for (const char* line : {"file size    622 bytes\n", "format       version 1\n", "kind         dotbias\n",
+                           "users        3 (ids: integers)\n", "items        4 (ids: strings)\n",
+                           "factors      2\n", "y_range      0.5 to 5.5\n", "parameters   21 values\n",
+                           "  lr       0.005\n", "data source  golden/ratings.csv\n", "ratings      12, mean 3.5000\n",
+                           "history      2 epochs\n", "optimizer    6 bytes of state\n"})
+    EXPECT_THAT(r.out, HasSubstr(line)) << r;
+  // u_weight = {0.25, -0.5, 0.125, 0.75, -1.0, 0.0625}: mean -0.3125 / 6, population std 0.559502
+  EXPECT_THAT(r.out, HasSubstr("u_weight  3x2           table          -0.052083      0.559502\n")) << r;
+  // The epoch table, 0-based as fastai prints it.
+  EXPECT_THAT(r.out, HasSubstr("  1      0.875000    1.000000    1.000000    00:00\n")) << r;
+}
+
+TEST(ModelCli, InspectErrors) {
+  TempDir dir;
+  Outcome r = cofi({"inspect", (dir.path() / "none.cofi").string()});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_EQ(r.err, "cofi: error: " + (dir.path() / "none.cofi").string() + ": cannot open: No such file or directory\n");
+
+  std::string bytes = read_file(golden());
+  write_file(dir.path() / "cut.cofi", bytes.substr(0, 200));
+  r = cofi({"inspect", (dir.path() / "cut.cofi").string()});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("cut.cofi: truncated: section 'parameters' needs 184 bytes, 99 left\n")) << r;
+
+  r = cofi({"inspect"});
+  EXPECT_EQ(r.code, 2) << r;
+}
+
+double sigmoid_range(double x) { return 0.5 + 5.0 / (1.0 + std::exp(-x)); }
+
+TEST(ModelCli, EvalGoldenByHand) {
+  // The golden model (see golden_model() in tests/io/model_file_test.cpp):
+  //   users 1, 7, 42: weights (0.25, -0.5), (0.125, 0.75), (-1, 0.0625); biases 0.1, -0.2, 0.3
+  //   items m1, m2, m3, tt0114709: weights (0.5, 0.5), (-0.25, 1), (0.375, -0.125), (2, -2);
+  //   biases -0.05, 0.15, 0, 0.45; y_range 0.5 to 5.5; mean training rating 3.5.
+  // Average user: weight (-0.625 / 3, 0.3125 / 3), bias 0.2 / 3.
+  // Average item: weight (0.65625, -0.15625), bias 0.1375.
+  const double p1 = sigmoid_range(0.125 - 0.25 + 0.1 - 0.05);                          // 1, m1
+  const double p2 = sigmoid_range(0.25 - 1.5 - 0.2 + 0.45);                            // 7, tt0114709
+  const double p3 = sigmoid_range(0.625 / 12 + 0.3125 / 3 + 0.2 / 3 + 0.15);           // 99 (unseen), m2
+  const double p4 = sigmoid_range(-0.65625 - 0.15625 * 0.0625 + 0.3 + 0.1375);         // 42, zz (unseen)
+  const double p5 = 3.5;                                                               // 100, zz: both unseen
+  const double e[5] = {p1 - 4, p2 - 2, p3 - 3, p4 - 5, p5 - 1};
+
+  TempDir dir;
+  write_file(dir.path() / "test.csv", "1,m1,4\n7,tt0114709,2\n99,m2,3\n42,zz,5\n100,zz,1\n");
+  Outcome r = cofi({"eval", "--model", golden(), "--test", (dir.path() / "test.csv").string(), "--columns", "0,1,2",
+                    "--ids", "string", "--no-cache"});
+  ASSERT_EQ(r.code, 0) << r;
+
+  auto check = [&](const std::string& name, std::vector<int> which) {
+    double sq = 0, abs = 0;
+    for (int k : which) {
+      sq += e[k] * e[k];
+      abs += std::fabs(e[k]);
+    }
+    const double n = static_cast<double>(which.size());
+    std::vector<double> got = row(r.out, name);
+    ASSERT_EQ(got.size(), 3u) << r;
+    EXPECT_NEAR(got[0], sq / n, 2e-6) << name;
+    EXPECT_NEAR(got[1], std::sqrt(sq / n), 2e-6) << name;
+    EXPECT_NEAR(got[2], abs / n, 2e-6) << name;
+  };
+  check("all", {0, 1, 2, 3, 4});
+  check("known", {0, 1});
+  check("fallback", {2, 3, 4});
+  EXPECT_THAT(r.out, HasSubstr("unseen    2 users, 1 items\n")) << r;
+  EXPECT_THAT(r.out, HasSubstr("fallback  2 ratings by the average user or item, 1 by the mean rating 3.5000")) << r;
+}
+
+TEST(ModelCli, EvalNeedsModelAndTest) {
+  Outcome r = cofi({"eval", "--test", "x.csv"});
+  EXPECT_EQ(r.code, 2) << r;
+  EXPECT_THAT(r.err, HasSubstr("--model is required")) << r;
+  r = cofi({"eval", "--model", golden()});
+  EXPECT_EQ(r.code, 2) << r;
+}
+
+TEST(ModelCli, TrainThenEvalOnMl100k) {
+  const char* d = std::getenv("COFI_DATA_DIR");
+  fs::path data = d ? fs::path(d) / "ml-100k" : fs::path();
+  if (!fs::is_directory(data)) GTEST_SKIP() << "ml-100k not in COFI_DATA_DIR";
+  TempDir dir;
+  const std::string model = (dir.path() / "m.cofi").string();
+  Outcome r = cofi({"train", "--train", (data / "u1.base").string(), "--epochs", "2", "--quiet", "--out", model});
+  ASSERT_EQ(r.code, 0) << r;
+  r = cofi({"eval", "--model", model, "--test", (data / "u1.test").string()});
+  ASSERT_EQ(r.code, 0) << r;
+  std::vector<double> all = row(r.out, "all");
+  ASSERT_EQ(all.size(), 3u) << r;
+  EXPECT_LT(all[1], 1.0) << r;  // RMSE: the recipe gets about 0.92 here after 2 epochs
+  EXPECT_GT(all[1], 0.8) << r;
+  // u1.test has items that u1.base lacks; every user of ml-100k is in u1.base.
+  EXPECT_THAT(r.out, HasSubstr("unseen    0 users, ")) << r;
+  r = cofi({"inspect", model});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("history      2 epochs\n")) << r;
+}
+
+}  // namespace

@@ -1,0 +1,158 @@
+// cofi train: the recipe end to end. Loads train and validation ratings (two files, or one data set
+// split by --valid-pct), builds the model, fits it, prints fastai's epoch table, and saves the model.
+#include <unistd.h>
+
+#include <charconv>
+#include <csignal>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands_impl.h"
+#include "cofi/data/split.h"
+#include "cofi/error.h"
+#include "cofi/io/model_file.h"
+#include "cofi/train/trainer.h"
+#include "plot_svg.h"
+#include "train_options.h"
+#include "progress.h"
+
+namespace cofi::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+// First Ctrl-C: stop after the current batch and save what was trained. Second: the default.
+void on_sigint(int) {
+  g_stop = true;
+  std::signal(SIGINT, SIG_DFL);
+}
+
+nlohmann::json settings_json(const Args& args, const ModelConfig& c, const TrainConfig& t) {
+  nlohmann::json j;
+  j["model"] = to_string(c.kind);
+  j["user_factors"] = c.user_factors;
+  j["item_factors"] = c.item_factors;
+  j["y_range"] = c.y_range ? nlohmann::json::array({c.y_min, c.y_max}) : nlohmann::json(nullptr);
+  if (c.kind == ModelKind::nn) {
+    j["layers"] = c.hidden;
+    j["dropout"] = c.dropout;
+    j["emb_dropout"] = c.embed_dropout;
+    j["batch_norm"] = c.batch_norm;
+  }
+  j["optimizer"] = to_string(t.optimizer.kind);
+  j["lr"] = t.schedule.lr;
+  j["wd"] = t.optimizer.wd;
+  j["decoupled_wd"] = t.optimizer.decoupled_wd;
+  j["lazy"] = t.optimizer.lazy;
+  j["momentum"] = t.schedule.mom;
+  j["schedule"] = to_string(t.schedule.kind);
+  j["epochs"] = t.epochs;
+  j["batch_size"] = t.batch_size;
+  j["seed"] = t.seed;
+  if (args.has("data")) {
+    j["valid_pct"] = args.number("valid-pct");
+    j["split_seed"] = args.count("split-seed");
+  }
+  return j;
+}
+
+std::string clock_of(double seconds) {
+  int s = static_cast<int>(std::lround(seconds));
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", s / 60, s % 60);
+  return buf;
+}
+
+}  // namespace
+
+int run_train(const Args& args) {
+  TrainData data = load_train_data(args);
+  ModelConfig config = model_config_from(args, data.train);
+  TrainConfig tc = train_config_from(args);
+  const bool has_valid = data.valid.size() > 0;
+  std::printf("training %s on %zu ratings (%zu users, %zu items)%s\n", to_string(config.kind), data.train.size(),
+              data.train.n_users(), data.train.n_items(),
+              has_valid ? (", validating on " + std::to_string(data.valid.size())).c_str() : "");
+
+  std::unique_ptr<Model> model = Model::create(config, tc.seed);
+  std::printf("%-7s%-12s%-12s%-12s%s\n", "epoch", "train_loss", "valid_mse", "valid_rmse", "time");
+
+  ProgressBar bar(!args.flag("quiet"));
+  std::vector<double> batch_losses;
+  TrainCallbacks cb;
+  cb.on_batch = [&](uint64_t step, uint64_t total, double loss) {
+    batch_losses.push_back(loss);
+    bar.update(step, total);
+  };
+  cb.on_epoch = [&](const EpochResult& r) {
+    bar.clear();
+    if (r.has_valid)
+      std::printf("%-7u%-12.6f%-12.6f%-12.6f%s%s\n", r.epoch - 1, r.train_loss, r.valid_mse, r.valid_rmse,
+                  clock_of(r.seconds).c_str(), r.interrupted ? "  (interrupted)" : "");
+    else
+      std::printf("%-7u%-12.6f%-12s%-12s%s%s\n", r.epoch - 1, r.train_loss, "-", "-", clock_of(r.seconds).c_str(),
+                  r.interrupted ? "  (interrupted)" : "");
+    std::fflush(stdout);
+  };
+  g_stop = false;
+  cb.stop = &g_stop;
+  auto previous = std::signal(SIGINT, on_sigint);
+  std::vector<EpochResult> history = fit(*model, data.train, has_valid ? &data.valid : nullptr, tc, cb);
+  std::signal(SIGINT, previous);
+  if (g_stop) std::printf("stopped by Ctrl-C after %zu batches; saving what was trained\n", batch_losses.size());
+
+  nlohmann::json settings = settings_json(args, config, tc);
+  if (args.has("out")) {
+    SavedModel saved;
+    saved.users = data.train.users;
+    saved.items = data.train.items;
+    saved.record.settings = settings.dump();
+    saved.record.history = history;
+    saved.record.data_source = data.source;
+    saved.record.n_ratings = data.train.size();
+    double sum = 0;
+    for (float r : data.train.rating) sum += r;
+    saved.record.rating_mean = sum / static_cast<double>(data.train.size());
+    saved.model = std::move(model);
+    save_model(args.str("out"), saved);
+    std::printf("model saved to %s\n", args.str("out").c_str());
+  }
+  if (args.has("metrics")) {
+    nlohmann::json m;
+    m["settings"] = settings;
+    m["train_ratings"] = data.train.size();
+    m["valid_ratings"] = data.valid.size();
+    m["epochs"] = nlohmann::json::array();
+    for (const auto& r : history) {
+      nlohmann::json e = {{"epoch", r.epoch}, {"train_loss", r.train_loss}, {"seconds", r.seconds},
+                          {"train_seconds", r.train_seconds},
+                          {"ratings_per_second", static_cast<double>(data.train.size()) / r.train_seconds},
+                          {"interrupted", r.interrupted}};
+      if (r.has_valid) {
+        e["valid_mse"] = r.valid_mse;
+        e["valid_rmse"] = r.valid_rmse;
+      }
+      m["epochs"].push_back(e);
+    }
+    m["batch_losses"] = batch_losses;
+    write_text_atomically(args.str("metrics"), m.dump(2) + "\n");
+  }
+  if (args.has("plot")) {
+    std::vector<double> valid_x, valid_y;
+    uint64_t per_epoch = batch_losses.size() / std::max<size_t>(1, history.size());
+    for (const auto& r : history)
+      if (r.has_valid) {
+        valid_x.push_back(static_cast<double>(r.epoch * per_epoch));
+        valid_y.push_back(r.valid_mse);
+      }
+    write_text_atomically(args.str("plot"), loss_curves_svg(batch_losses, valid_x, valid_y));
+  }
+  return 0;
+}
+
+}  // namespace cofi::cli

@@ -1,0 +1,162 @@
+// The option groups and their parsing for the commands that train (train, lr-find).
+#include "train_options.h"
+
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+#include "commands_impl.h"
+#include "cofi/data/split.h"
+#include "cofi/error.h"
+
+namespace cofi::cli {
+
+const std::vector<OptionSpec>& train_data_options() {
+  static const std::vector<OptionSpec> options = {
+      {"--train", "FILE", "training ratings (a file, folder or data set name)", ""},
+      {"--valid", "FILE", "validation ratings, scored after each epoch", ""},
+      {"--data", "NAME", "a data set to split into train and valid instead", ""},
+      {"--valid-pct", "P", "share of --data held out for validation (0: none)", "0.2"},
+      {"--split-seed", "S", "seed of the --data split", "42"},
+  };
+  return options;
+}
+
+const std::vector<OptionSpec>& model_options() {
+  static const std::vector<OptionSpec> options = {
+      {"--model", "KIND", "dot, dotbias or nn", "dotbias"},
+      {"--factors", "N", "embedding size of both tables (nn: fastai's rule when absent)", ""},
+      {"--user-factors", "N", "embedding size of the user table", ""},
+      {"--item-factors", "N", "embedding size of the item table", ""},
+      {"--y-range", "LO,HI", "sigmoid output range; auto: half a star beyond the data's scale; none", "auto"},
+      {"--layers", "W[,W]", "nn hidden layer widths", "100"},
+      {"--dropout", "P[,P]", "nn dropout after each hidden layer", ""},
+      {"--emb-dropout", "P", "nn dropout on the concatenated embeddings", "0"},
+      {"--no-bn", "", "nn without batch norm", ""},
+  };
+  return options;
+}
+
+const std::vector<OptionSpec>& optimizer_options() {
+  static const std::vector<OptionSpec> options = {
+      {"--opt", "NAME", "adam or sgd", "adam"},
+      {"--lr", "LR", "learning rate (the peak of one-cycle)", "5e-3"},
+      {"--wd", "WD", "weight decay", "0.1"},
+      {"--l2", "", "plain L2 in the gradient instead of decoupled weight decay", ""},
+      {"--momentum", "M", "momentum (sgd) or beta1 (adam) of the constant schedule", "0.9"},
+      {"--schedule", "NAME", "one-cycle or constant", "one-cycle"},
+      {"--epochs", "N", "epochs", "5"},
+      {"--batch-size", "N", "ratings per minibatch", "64"},
+      {"--keep-last", "", "keep each epoch's last partial batch (fastai drops it)", ""},
+      {"--dense", "", "update every embedding row at every step (PyTorch's semantics; slow)", ""},
+      {"--seed", "S", "seed of initialisation and batch order", "1"},
+  };
+  return options;
+}
+
+std::vector<float> parse_floats(const std::string& text, const char* option) {
+  std::vector<float> out;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    float v = 0;
+    auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || !std::isfinite(v))
+      throw Error(std::string("option --") + option + ": expected numbers separated by commas, found " +
+                  quote_token(text));
+    out.push_back(v);
+  }
+  return out;
+}
+
+TrainData load_train_data(const Args& args) {
+  LoadOptions lo = load_options_from(args);
+  lo.side_data = false;
+  TrainData d;
+  if (args.has("train")) {
+    if (args.has("data")) throw Error("give either --train (with --valid) or --data, not both");
+    Dataset train = load_dataset(args.str("train"), lo);
+    d.source = train.source;
+    if (args.has("valid")) {
+      Dataset valid = load_dataset(args.str("valid"), lo);
+      auto [a, b] = with_shared_ids(train.ratings, valid.ratings);
+      d.train = std::move(a);
+      d.valid = std::move(b);
+    } else {
+      d.train = std::move(train.ratings);
+    }
+    return d;
+  }
+  if (!args.has("data")) throw Error("give the training data: --train FILE [--valid FILE], or --data NAME|DIR");
+  if (args.has("valid")) throw Error("--valid goes with --train; with --data use --valid-pct");
+  Dataset all = load_dataset(args.str("data"), lo);
+  d.source = all.source;
+  double pct = args.number("valid-pct");
+  if (pct == 0) {
+    d.train = std::move(all.ratings);
+    return d;
+  }
+  Split s = random_split(all.ratings, pct, args.count("split-seed"));
+  d.train = select_rows(all.ratings, s.train);
+  d.valid = select_rows(all.ratings, s.valid);
+  return d;
+}
+
+ModelConfig model_config_from(const Args& args, const Ratings& train) {
+  ModelConfig c;
+  c.kind = parse_model_kind(args.str("model"));
+  c.n_users = static_cast<uint32_t>(train.n_users());
+  c.n_items = static_cast<uint32_t>(train.n_items());
+  const bool nn = c.kind == ModelKind::nn;
+  uint32_t factors = args.has("factors") ? static_cast<uint32_t>(args.count("factors")) : (nn ? 0u : 50u);
+  c.user_factors = args.has("user-factors") ? static_cast<uint32_t>(args.count("user-factors")) : factors;
+  c.item_factors = args.has("item-factors") ? static_cast<uint32_t>(args.count("item-factors")) : factors;
+  std::string yr = args.str("y-range");
+  if (yr == "none") {
+    c.y_range = false;
+  } else if (yr == "auto") {
+    // fastai's lesson uses (0, 5.5) for 0.5..5 stars: half a star beyond each end of the scale.
+    float lo = train.rating[0], hi = lo;
+    for (float r : train.rating) {
+      lo = std::min(lo, r);
+      hi = std::max(hi, r);
+    }
+    c.y_min = lo - 0.5f;
+    c.y_max = hi + 0.5f;
+  } else {
+    auto v = parse_floats(yr, "y-range");
+    if (v.size() != 2) throw Error("option --y-range: expected LO,HI, auto or none, found " + quote_token(yr));
+    c.y_min = v[0];
+    c.y_max = v[1];
+  }
+  if (nn) {
+    c.hidden.clear();
+    for (float h : parse_floats(args.str("layers"), "layers")) {
+      if (h < 1 || h != std::floor(h)) throw Error("option --layers: widths must be positive integers");
+      c.hidden.push_back(static_cast<uint32_t>(h));
+    }
+    if (args.has("dropout")) c.dropout = parse_floats(args.str("dropout"), "dropout");
+    c.embed_dropout = static_cast<float>(args.number("emb-dropout"));
+    c.batch_norm = !args.flag("no-bn");
+  }
+  validate(c);
+  return c;
+}
+
+TrainConfig train_config_from(const Args& args) {
+  TrainConfig t;
+  t.epochs = static_cast<uint32_t>(args.count("epochs"));
+  t.batch_size = static_cast<uint32_t>(args.count("batch-size"));
+  t.drop_last = !args.flag("keep-last");
+  t.seed = args.count("seed");
+  t.threads = static_cast<unsigned>(args.count("threads"));
+  t.schedule.kind = parse_schedule_kind(args.str("schedule"));
+  t.schedule.lr = args.number("lr");
+  t.schedule.mom = args.number("momentum");
+  t.optimizer.kind = parse_optimizer_kind(args.str("opt"));
+  t.optimizer.wd = args.number("wd");
+  t.optimizer.decoupled_wd = !args.flag("l2");
+  t.optimizer.lazy = !args.flag("dense");
+  return t;
+}
+
+}  // namespace cofi::cli
