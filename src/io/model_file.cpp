@@ -25,8 +25,8 @@ bool TrainingRecord::operator==(const TrainingRecord& o) const {
   for (size_t i = 0; i < history.size(); ++i) {
     const EpochResult &a = history[i], &b = o.history[i];
     if (a.epoch != b.epoch || a.train_loss != b.train_loss || a.has_valid != b.has_valid ||
-        a.valid_mse != b.valid_mse || a.valid_rmse != b.valid_rmse || a.seconds != b.seconds || a.train_seconds != b.train_seconds ||
-        a.interrupted != b.interrupted)
+        a.valid_mse != b.valid_mse || a.valid_rmse != b.valid_rmse || a.seconds != b.seconds ||
+        a.train_seconds != b.train_seconds || a.interrupted != b.interrupted)
       return false;
   }
   return true;

@@ -88,6 +88,8 @@ class NnModel final : public Model {
         l.running_mean = add(make_parameter(prefix + ".2.running_mean", l.out, 1, RowKey::none, false));
         l.running_var = add(make_parameter(prefix + ".2.running_var", l.out, 1, RowKey::none, false));
       }
+      for (size_t k : {l.bias, l.bn_weight, l.bn_bias})
+        if (k != kNone) params_[k].bn_or_bias = true;
       layers_.push_back(l);
       in = l.out;
     }
@@ -95,6 +97,7 @@ class NnModel final : public Model {
     final_in_ = in;
     final_weight_ = add(make_parameter(prefix + ".0.weight", 1, in, RowKey::none));
     final_bias_ = add(make_parameter(prefix + ".0.bias", 1, 1, RowKey::none));
+    params_[final_bias_].bn_or_bias = true;
     initialise(seed);
   }
 

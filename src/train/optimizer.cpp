@@ -227,7 +227,12 @@ void Optimizer::step(const Gradients& grads) {
     float* m = s.m[i].data();
     float* v = adam ? s.v[i].data() : nullptr;
     if (!p.sparse) {
-      s.update(p.value.data(), m, v, grads.dense[i].data(), p.size(), h);
+      Hyper hp = h;
+      if (p.bn_or_bias && !s.config.wd_bn_bias) {
+        hp.decay = 1.0f;
+        hp.l2 = 0.0f;
+      }
+      s.update(p.value.data(), m, v, grads.dense[i].data(), p.size(), hp);
       continue;
     }
     const SparseGrad& g = grads.sparse[i];

@@ -129,14 +129,15 @@ TEST(ModelCli, InspectGolden) {
   Outcome r = cofi({"inspect", golden()});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_EQ(r.err, "");
-  for (const char* line : {"file size    622 bytes\n", "format       version 1\n", "kind         dotbias\n",
-                           "users        3 (ids: integers)\n", "items        4 (ids: strings)\n",
-                           "factors      2\n", "y_range      0.5 to 5.5\n", "parameters   21 values\n",
-                           "  lr       0.005\n", "data source  golden/ratings.csv\n", "ratings      12, mean 3.5000\n",
-                           "history      2 epochs\n", "optimizer    6 bytes of state\n"})
+  for (const char* line :
+       {"file size    622 bytes\n", "format       version 1\n", "kind         dotbias\n",
+        "users        3 (ids: integers)\n", "items        4 (ids: strings)\n", "factors      2\n",
+        "y_range      0.5 to 5.5\n", "parameters   21 values\n", "  lr       0.005\n",
+        "data source  golden/ratings.csv\n", "ratings      12, mean 3.5000\n", "history      2 epochs\n",
+        "optimizer    6 bytes of state\n"})
     EXPECT_THAT(r.out, HasSubstr(line)) << r;
   // u_weight = {0.25, -0.5, 0.125, 0.75, -1.0, 0.0625}: mean -0.3125 / 6, population std 0.559502
-  EXPECT_THAT(r.out, HasSubstr("u_weight  3x2           table          -0.052083      0.559502\n")) << r;
+  EXPECT_THAT(r.out, HasSubstr("u_weight  3x2           table         -0.052083      0.559502\n")) << r;
   // The epoch table, 0-based as fastai prints it.
   EXPECT_THAT(r.out, HasSubstr("  1      0.875000    1.000000    1.000000    00:00\n")) << r;
 }
@@ -145,7 +146,8 @@ TEST(ModelCli, InspectErrors) {
   TempDir dir;
   Outcome r = cofi({"inspect", (dir.path() / "none.cofi").string()});
   EXPECT_EQ(r.code, 1) << r;
-  EXPECT_EQ(r.err, "cofi: error: " + (dir.path() / "none.cofi").string() + ": cannot open: No such file or directory\n");
+  EXPECT_EQ(r.err, "cofi: error: " + (dir.path() / "none.cofi").string() +
+                       ": cannot open: No such file or directory\n");
 
   std::string bytes = read_file(golden());
   write_file(dir.path() / "cut.cofi", bytes.substr(0, 200));
@@ -166,17 +168,17 @@ TEST(ModelCli, EvalGoldenByHand) {
   //   biases -0.05, 0.15, 0, 0.45; y_range 0.5 to 5.5; mean training rating 3.5.
   // Average user: weight (-0.625 / 3, 0.3125 / 3), bias 0.2 / 3.
   // Average item: weight (0.65625, -0.15625), bias 0.1375.
-  const double p1 = sigmoid_range(0.125 - 0.25 + 0.1 - 0.05);                          // 1, m1
-  const double p2 = sigmoid_range(0.25 - 1.5 - 0.2 + 0.45);                            // 7, tt0114709
-  const double p3 = sigmoid_range(0.625 / 12 + 0.3125 / 3 + 0.2 / 3 + 0.15);           // 99 (unseen), m2
-  const double p4 = sigmoid_range(-0.65625 - 0.15625 * 0.0625 + 0.3 + 0.1375);         // 42, zz (unseen)
-  const double p5 = 3.5;                                                               // 100, zz: both unseen
+  const double p1 = sigmoid_range(0.125 - 0.25 + 0.1 - 0.05);                   // 1, m1
+  const double p2 = sigmoid_range(0.25 - 1.5 - 0.2 + 0.45);                     // 7, tt0114709
+  const double p3 = sigmoid_range(0.625 / 12 + 0.3125 / 3 + 0.2 / 3 + 0.15);    // 99 (unseen), m2
+  const double p4 = sigmoid_range(-0.65625 - 0.15625 * 0.0625 + 0.3 + 0.1375);  // 42, zz (unseen)
+  const double p5 = 3.5;                                                        // 100, zz: both unseen
   const double e[5] = {p1 - 4, p2 - 2, p3 - 3, p4 - 5, p5 - 1};
 
   TempDir dir;
   write_file(dir.path() / "test.csv", "1,m1,4\n7,tt0114709,2\n99,m2,3\n42,zz,5\n100,zz,1\n");
-  Outcome r = cofi({"eval", "--model", golden(), "--test", (dir.path() / "test.csv").string(), "--columns", "0,1,2",
-                    "--ids", "string", "--no-cache"});
+  Outcome r = cofi({"eval", "--model", golden(), "--test", (dir.path() / "test.csv").string(), "--columns",
+                    "0,1,2", "--ids", "string", "--no-cache"});
   ASSERT_EQ(r.code, 0) << r;
 
   auto check = [&](const std::string& name, std::vector<int> which) {
@@ -196,7 +198,9 @@ TEST(ModelCli, EvalGoldenByHand) {
   check("known", {0, 1});
   check("fallback", {2, 3, 4});
   EXPECT_THAT(r.out, HasSubstr("unseen    2 users, 1 items\n")) << r;
-  EXPECT_THAT(r.out, HasSubstr("fallback  2 ratings by the average user or item, 1 by the mean rating 3.5000")) << r;
+  EXPECT_THAT(r.out,
+              HasSubstr("fallback  2 ratings by the average user or item, 1 by the mean rating 3.5000"))
+      << r;
 }
 
 TEST(ModelCli, EvalNeedsModelAndTest) {
@@ -213,7 +217,8 @@ TEST(ModelCli, TrainThenEvalOnMl100k) {
   if (!fs::is_directory(data)) GTEST_SKIP() << "ml-100k not in COFI_DATA_DIR";
   TempDir dir;
   const std::string model = (dir.path() / "m.cofi").string();
-  Outcome r = cofi({"train", "--train", (data / "u1.base").string(), "--epochs", "2", "--quiet", "--out", model});
+  Outcome r =
+      cofi({"train", "--train", (data / "u1.base").string(), "--epochs", "2", "--quiet", "--out", model});
   ASSERT_EQ(r.code, 0) << r;
   r = cofi({"eval", "--model", model, "--test", (data / "u1.test").string()});
   ASSERT_EQ(r.code, 0) << r;

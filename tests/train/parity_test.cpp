@@ -62,6 +62,7 @@ OptimizerConfig optimizer_of(const json& o, bool lazy) {
   c.decoupled_wd = o.at("decoupled_wd");
   if (o.contains("beta2")) c.beta2 = o.at("beta2");
   if (o.contains("eps")) c.eps = o.at("eps");
+  if (o.contains("wd_bn_bias")) c.wd_bn_bias = o.at("wd_bn_bias");
   c.lazy = lazy;
   return c;
 }

@@ -43,6 +43,7 @@ const std::vector<OptionSpec>& optimizer_options() {
       {"--lr", "LR", "learning rate (the peak of one-cycle)", "5e-3"},
       {"--wd", "WD", "weight decay", "0.1"},
       {"--l2", "", "plain L2 in the gradient instead of decoupled weight decay", ""},
+      {"--wd-bn-bias", "", "decay BatchNorm parameters and biases too (fastai does not)", ""},
       {"--momentum", "M", "momentum (sgd) or beta1 (adam) of the constant schedule", "0.9"},
       {"--schedule", "NAME", "one-cycle or constant", "one-cycle"},
       {"--epochs", "N", "epochs", "5"},
@@ -156,6 +157,7 @@ TrainConfig train_config_from(const Args& args) {
   t.optimizer.wd = args.number("wd");
   t.optimizer.decoupled_wd = !args.flag("l2");
   t.optimizer.lazy = !args.flag("dense");
+  t.optimizer.wd_bn_bias = args.flag("wd-bn-bias");
   return t;
 }
 

@@ -23,6 +23,9 @@ struct Parameter {
   bool sparse = false;        // an embedding table: rows are users or items (see key)
   RowKey key = RowKey::none;  // for sparse parameters: which index selects a row
   bool trainable = true;      // false for buffers (BatchNorm running statistics)
+  // A BatchNorm weight or bias, or a Linear layer's bias: fastai exempts these from weight decay
+  // by default (wd_bn_bias=False), see OptimizerConfig::wd_bn_bias.
+  bool bn_or_bias = false;
   std::vector<float> value;   // rows * cols
 
   float* row(uint32_t r) { return value.data() + static_cast<size_t>(r) * cols; }

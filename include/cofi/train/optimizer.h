@@ -35,6 +35,7 @@ struct OptimizerConfig {
   bool decoupled_wd = true;      // true: p *= 1 - lr * wd (AdamW, fastai); false: L2 added to the gradient
   double beta2 = 0.99, eps = 1e-5;  // Adam (fastai's defaults); beta1 comes from the schedule's momentum
   bool lazy = true;              // lazy row updates for sparse parameters (see above)
+  bool wd_bn_bias = false;       // decay BatchNorm parameters and Linear biases too (fastai: no)
 };
 
 class Optimizer {
