@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <tuple>
 
 #include "cofi/error.h"
 
@@ -67,6 +68,22 @@ Ratings reindexed(const Ratings& from, const IdMap& users, const IdMap& items) {
 }
 
 }  // namespace
+
+Ratings reindex_into(const Ratings& from, const IdMap& users, const IdMap& items) {
+  for (const auto& [from_map, to_map, what] :
+       {std::tuple{&from.users, &users, "users"}, std::tuple{&from.items, &items, "items"}}) {
+    size_t missing = 0;
+    std::string first;
+    for (uint32_t k = 0; k < from_map->size(); ++k)
+      if (!to_map->find(std::string_view(from_map->raw(k)))) {
+        if (missing++ == 0) first = from_map->raw(k);
+      }
+    if (missing)
+      throw Error(std::to_string(missing) + " " + what + " of the data are not in the model (the first: " + first +
+                  "); the model only knows the ids it was built with");
+  }
+  return reindexed(from, users, items);
+}
 
 std::pair<Ratings, Ratings> with_shared_ids(const Ratings& a, const Ratings& b) {
   IdMap users = union_of(a.users, b.users), items = union_of(a.items, b.items);

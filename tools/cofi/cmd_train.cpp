@@ -72,14 +72,29 @@ std::string clock_of(double seconds) {
 
 int run_train(const Args& args) {
   TrainData data = load_train_data(args);
-  ModelConfig config = model_config_from(args, data.train);
   TrainConfig tc = train_config_from(args);
   const bool has_valid = data.valid.size() > 0;
+  // --resume: train a saved model some more, as the recipe calls fit_one_cycle again. The data is
+  // re-indexed into the model's ids; the optimizer starts afresh with the new schedule.
+  std::unique_ptr<Model> model;
+  std::vector<EpochResult> earlier;
+  std::string out = args.str("out");
+  if (args.has("resume")) {
+    SavedModel saved = load_model(args.str("resume"));
+    data.train = reindex_into(data.train, saved.users, saved.items);
+    if (has_valid) data.valid = reindex_into(data.valid, saved.users, saved.items);
+    model = std::move(saved.model);
+    earlier = std::move(saved.record.history);
+    if (out.empty()) out = args.str("resume");
+    std::printf("resuming %s after %zu epochs\n", args.str("resume").c_str(), earlier.size());
+  } else {
+    model = Model::create(model_config_from(args, data.train), tc.seed);
+  }
+  const ModelConfig& config = model->config();
   std::printf("training %s on %zu ratings (%zu users, %zu items)%s\n", to_string(config.kind), data.train.size(),
               data.train.n_users(), data.train.n_items(),
               has_valid ? (", validating on " + std::to_string(data.valid.size())).c_str() : "");
 
-  std::unique_ptr<Model> model = Model::create(config, tc.seed);
   std::printf("%-7s%-12s%-12s%-12s%s\n", "epoch", "train_loss", "valid_mse", "valid_rmse", "time");
 
   ProgressBar bar(!args.flag("quiet"));
@@ -89,13 +104,14 @@ int run_train(const Args& args) {
     batch_losses.push_back(loss);
     bar.update(step, total);
   };
+  const auto offset = static_cast<uint32_t>(earlier.size());
   cb.on_epoch = [&](const EpochResult& r) {
     bar.clear();
     if (r.has_valid)
-      std::printf("%-7u%-12.6f%-12.6f%-12.6f%s%s\n", r.epoch - 1, r.train_loss, r.valid_mse, r.valid_rmse,
+      std::printf("%-7u%-12.6f%-12.6f%-12.6f%s%s\n", offset + r.epoch - 1, r.train_loss, r.valid_mse, r.valid_rmse,
                   clock_of(r.seconds).c_str(), r.interrupted ? "  (interrupted)" : "");
     else
-      std::printf("%-7u%-12.6f%-12s%-12s%s%s\n", r.epoch - 1, r.train_loss, "-", "-", clock_of(r.seconds).c_str(),
+      std::printf("%-7u%-12.6f%-12s%-12s%s%s\n", offset + r.epoch - 1, r.train_loss, "-", "-", clock_of(r.seconds).c_str(),
                   r.interrupted ? "  (interrupted)" : "");
     std::fflush(stdout);
   };
@@ -107,7 +123,9 @@ int run_train(const Args& args) {
   if (g_stop) std::printf("stopped by Ctrl-C after %zu batches; saving what was trained\n", batch_losses.size());
 
   nlohmann::json settings = settings_json(args, config, tc);
-  if (args.has("out")) {
+  for (auto& r : history) r.epoch += offset;
+  history.insert(history.begin(), earlier.begin(), earlier.end());
+  if (!out.empty()) {
     SavedModel saved;
     saved.users = data.train.users;
     saved.items = data.train.items;
@@ -119,8 +137,8 @@ int run_train(const Args& args) {
     for (float r : data.train.rating) sum += r;
     saved.record.rating_mean = sum / static_cast<double>(data.train.size());
     saved.model = std::move(model);
-    save_model(args.str("out"), saved);
-    std::printf("model saved to %s\n", args.str("out").c_str());
+    save_model(out, saved);
+    std::printf("model saved to %s\n", out.c_str());
   }
   if (args.has("metrics")) {
     nlohmann::json m;
@@ -144,10 +162,11 @@ int run_train(const Args& args) {
   }
   if (args.has("plot")) {
     std::vector<double> valid_x, valid_y;
-    uint64_t per_epoch = batch_losses.size() / std::max<size_t>(1, history.size());
+    // This run's epochs only: the batch losses of earlier runs (before --resume) are not kept.
+    uint64_t per_epoch = batch_losses.size() / std::max<size_t>(1, history.size() - offset);
     for (const auto& r : history)
-      if (r.has_valid) {
-        valid_x.push_back(static_cast<double>(r.epoch * per_epoch));
+      if (r.has_valid && r.epoch > offset) {
+        valid_x.push_back(static_cast<double>((r.epoch - offset) * per_epoch));
         valid_y.push_back(r.valid_mse);
       }
     write_text_atomically(args.str("plot"), loss_curves_svg(batch_losses, valid_x, valid_y));

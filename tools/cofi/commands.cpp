@@ -64,6 +64,7 @@ const std::vector<CommandSpec>& commands() {
        {},
        {train_data_options(), model_options(), optimizer_options(),
         {{"--out", "FILE", "save the model here", ""},
+         {"--resume", "MODEL", "train this saved model some more (saved back to it unless --out)", ""},
          {"--metrics", "FILE", "write every figure as JSON", ""},
          {"--plot", "FILE", "write the loss curves as an SVG image", ""},
          {"--quiet", "", "no progress bar", ""}},

@@ -32,6 +32,10 @@ struct Ratings {
 // the second. Integer ids stay integers; if either side has string ids, both become strings.
 std::pair<Ratings, Ratings> with_shared_ids(const Ratings& a, const Ratings& b);
 
+// `from` re-indexed into existing id maps (a saved model's), for example to train a model some
+// more. Throws cofi::Error counting the users and items that the maps lack, with the first of each.
+Ratings reindex_into(const Ratings& from, const IdMap& users, const IdMap& items);
+
 // A subset of `from` (records at `rows`, in that order) sharing its id maps.
 Ratings select_rows(const Ratings& from, const std::vector<uint32_t>& rows);
 
