@@ -1,6 +1,7 @@
 #include "cofi/train/optimizer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -101,6 +102,36 @@ struct Optimizer::State {
     for (uint64_t j = T; j >= 1; --j) log_tail[j - 1] = log_add_exp(L[j], log_tail[j]);
   }
 
+  // The scalars of a catch-up from step a to step b, shared by every row and parameter with the
+  // same (a, b): rows touched together (a user's weights and bias, say) catch up together, so a
+  // small direct-mapped cache saves most of the exp/expm1/pow calls.
+  struct CatchUp {
+    uint64_t a = UINT64_MAX, b = UINT64_MAX;
+    float decay = 1, mfac = 0, coef = 0, vfac = 1;
+  };
+  std::array<CatchUp, 256> cache{};
+
+  const CatchUp& coefficients(uint64_t a, uint64_t b) {
+    CatchUp& c = cache[(a * 0x9E3779B97F4A7C15ull) >> 56];
+    if (c.a == a && c.b == b) return c;
+    const bool adam = config.kind == OptimizerKind::adam;
+    c.a = a;
+    c.b = b;
+    c.decay = static_cast<float>(std::exp(log_decay[b] - log_decay[a]));
+    c.coef = 0.0f;
+    c.mfac = 0.0f;
+    if (momentum) {
+      c.mfac = static_cast<float>(std::exp(log_mom[b] - log_mom[a]));
+      if (log_tail[a] != kNegInf) {
+        double shift = adam ? 0.5 * static_cast<double>(a) * std::log(config.beta2) : 0.0;
+        double part = -std::expm1(log_tail[b] - log_tail[a]);
+        c.coef = static_cast<float>(std::exp(log_decay[b] - log_mom[a] + shift + log_tail[a]) * part);
+      }
+    }
+    c.vfac = adam ? static_cast<float>(std::pow(config.beta2, static_cast<double>(b - a))) : 1.0f;
+    return c;
+  }
+
   // Brings row r of parameter i from the step it is up to date with (a) to step b, as if it had
   // taken steps a+1..b with a zero gradient:
   //   p_b = p_a * D(a,b) - drift,  m_b = m_a * M(a,b),  v_b = v_a * beta2^(b-a),
@@ -116,24 +147,18 @@ struct Optimizer::State {
     last[i][r] = b;
     Parameter& p = (*params)[i];
     const uint32_t k = p.cols;
-    float* w = p.row(r);
-    float* mr = m[i].data() + static_cast<size_t>(r) * k;
+    float* __restrict w = p.row(r);
+    float* __restrict mr = m[i].data() + static_cast<size_t>(r) * k;
     const bool adam = config.kind == OptimizerKind::adam;
-    const float decay = static_cast<float>(std::exp(log_decay[b] - log_decay[a]));
-    float coef = 0.0f, mfac = 0.0f;
-    if (momentum) {
-      mfac = static_cast<float>(std::exp(log_mom[b] - log_mom[a]));
-      if (log_tail[a] != kNegInf) {
-        double shift = adam ? 0.5 * static_cast<double>(a) * std::log(config.beta2) : 0.0;
-        double part = -std::expm1(log_tail[b] - log_tail[a]);
-        coef = static_cast<float>(std::exp(log_decay[b] - log_mom[a] + shift + log_tail[a]) * part);
-      }
-    }
+    const CatchUp& cu = coefficients(a, b);
+    const float decay = cu.decay, coef = cu.coef, mfac = cu.mfac;
     if (adam) {
-      float* vr = v[i].data() + static_cast<size_t>(r) * k;
-      const float vfac = static_cast<float>(std::pow(config.beta2, static_cast<double>(b - a)));
+      float* __restrict vr = v[i].data() + static_cast<size_t>(r) * k;
+      const float vfac = cu.vfac;
       for (uint32_t e = 0; e < k; ++e) {
-        float drift = vr[e] > 0.0f ? coef * mr[e] / std::sqrt(vr[e]) : 0.0f;
+        // v = 0 only where every gradient so far was 0, so m = 0 there too; the floor keeps 0/0
+        // out without a branch, which lets the loop vectorise.
+        float drift = coef * mr[e] / std::sqrt(std::max(vr[e], 1e-30f));
         w[e] = w[e] * decay - drift;
         mr[e] *= mfac;
         vr[e] *= vfac;
@@ -147,22 +172,37 @@ struct Optimizer::State {
   }
 
   // One step on n contiguous elements with gradient g (null: zero gradient).
-  void update(float* w, float* mv, float* vv, const float* g, size_t n, const Hyper& h) const {
+  // The four arrays never overlap (restrict lets the loops vectorise without alias checks); the
+  // constants are copied out of `h` so that stores to the arrays cannot be taken to change them.
+  void update(float* __restrict w, float* __restrict mv, float* __restrict vv, const float* __restrict g, size_t n,
+              const Hyper& h) const {
+    const float decay = h.decay, l2 = h.l2, mom = h.mom, one_minus_mom = h.one_minus_mom;
+    const float step_size = h.step_size;
     if (config.kind == OptimizerKind::adam) {
-      for (size_t e = 0; e < n; ++e) {
-        float ge = (g ? g[e] : 0.0f) + h.l2 * w[e];
-        w[e] *= h.decay;
-        mv[e] = mv[e] * h.mom + ge * h.one_minus_mom;
-        vv[e] = vv[e] * h.beta2 + h.one_minus_beta2 * ge * ge;
-        float denom = std::sqrt(vv[e]) / h.bc2_sqrt + h.eps;
-        w[e] -= h.step_size * (mv[e] / denom);
+      const float beta2 = h.beta2, one_minus_beta2 = h.one_minus_beta2, bc2_sqrt = h.bc2_sqrt, eps = h.eps;
+      if (g) {
+        for (size_t e = 0; e < n; ++e) {
+          float ge = g[e] + l2 * w[e];
+          w[e] *= decay;
+          mv[e] = mv[e] * mom + ge * one_minus_mom;
+          vv[e] = vv[e] * beta2 + one_minus_beta2 * ge * ge;
+          w[e] -= step_size * (mv[e] / (std::sqrt(vv[e]) / bc2_sqrt + eps));
+        }
+      } else {
+        for (size_t e = 0; e < n; ++e) {
+          float ge = l2 * w[e];
+          w[e] *= decay;
+          mv[e] = mv[e] * mom + ge * one_minus_mom;
+          vv[e] = vv[e] * beta2 + one_minus_beta2 * ge * ge;
+          w[e] -= step_size * (mv[e] / (std::sqrt(vv[e]) / bc2_sqrt + eps));
+        }
       }
     } else {
       for (size_t e = 0; e < n; ++e) {
-        float ge = (g ? g[e] : 0.0f) + h.l2 * w[e];
-        w[e] *= h.decay;
-        mv[e] = mv[e] * h.mom + ge;
-        w[e] -= h.step_size * mv[e];
+        float ge = (g ? g[e] : 0.0f) + l2 * w[e];
+        w[e] *= decay;
+        mv[e] = mv[e] * mom + ge;
+        w[e] -= step_size * mv[e];
       }
     }
   }

@@ -3,23 +3,16 @@
 // malformed data, `data split` output files, `data list` and `data fetch` errors.
 // The binary is $COFI_CLI and the data cache $COFI_DATA_DIR (ctest sets both); each run's stdout
 // and stderr go to files of their own so that the two can be checked apart.
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "cli/cli_runner.h"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -28,111 +21,17 @@ using ::testing::StartsWith;
 
 namespace {
 
-// ---- fixtures ----------------------------------------------------------------------------
-
-// A fresh folder under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cofi-cli-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
+using cofi::cli_test::cofi;
+using cofi::cli_test::data_dir;
+using cofi::cli_test::Outcome;
+using cofi::cli_test::read_file;
+using cofi::cli_test::TempDir;
+using cofi::cli_test::write_file;
 
 size_t count_lines(const fs::path& path) {
   std::string s = read_file(path);
   return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
 }
-
-struct Outcome {
-  int code = -1;    // exit status; 128 + signal when killed by one
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-std::ostream& operator<<(std::ostream& os, const Outcome& r) {
-  return os << "exit " << r.code << "\n--- stdout ---\n" << r.out << "--- stderr ---\n" << r.err;
-}
-
-// Runs $COFI_CLI with `args`, its stdout and stderr captured into files of a temp folder.
-Outcome cofi(const std::vector<std::string>& args) {
-  const char* cli = std::getenv("COFI_CLI");
-  if (!cli || !*cli) {
-    ADD_FAILURE() << "COFI_CLI is not set (run the tests through ctest)";
-    return {};
-  }
-  TempDir io;
-  const fs::path out_path = io.path() / "stdout", err_path = io.path() / "stderr";
-  std::vector<std::string> storage{cli};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ADD_FAILURE() << "fork failed";
-    return {};
-  }
-  if (pid == 0) {
-    // The child: only async-signal-safe calls until exec.
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || err < 0 || in < 0) ::_exit(126);
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(err, STDERR_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      ADD_FAILURE() << "waitpid failed";
-      return {};
-    }
-  }
-  Outcome r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-  return r;
-}
-
-fs::path data_dir() {
-  const char* d = std::getenv("COFI_DATA_DIR");
-  return d ? fs::path(d) : fs::path();
-}
-
-#define REQUIRE_DATA(name)                                                             \
-  do {                                                                                 \
-    if (!fs::is_directory(data_dir() / (name)))                                        \
-      GTEST_SKIP() << "data set " << (name) << " not in COFI_DATA_DIR=" << data_dir(); \
-  } while (0)
 
 // Every command of the table in tools/cofi/commands.cpp.
 const std::vector<std::string> kCommands{"data info", "data split", "data fetch", "data list"};

@@ -2,128 +2,30 @@
 // (tests/fixtures/model-v1-dotbias.cofi) inspected and scored on a small test file whose metrics
 // are worked out here from the model's values, error exits, and train -> eval on ml-100k.
 // The binary is $COFI_CLI (ctest sets it).
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cli/cli_runner.h"
+
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cofi-model-cli-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
-
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
-
-std::ostream& operator<<(std::ostream& os, const Outcome& r) {
-  return os << "exit " << r.code << "\n--- stdout ---\n" << r.out << "--- stderr ---\n" << r.err;
-}
-
-// Runs $COFI_CLI with `args`, stdout and stderr captured apart.
-Outcome cofi(const std::vector<std::string>& args) {
-  const char* cli = std::getenv("COFI_CLI");
-  if (!cli || !*cli) {
-    ADD_FAILURE() << "COFI_CLI is not set (run the tests through ctest)";
-    return {};
-  }
-  TempDir io;
-  const fs::path out_path = io.path() / "stdout", err_path = io.path() / "stderr";
-  std::vector<std::string> storage{cli};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ADD_FAILURE() << "fork failed";
-    return {};
-  }
-  if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || err < 0 || in < 0) ::_exit(126);
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(err, STDERR_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) {
-      ADD_FAILURE() << "waitpid failed";
-      return {};
-    }
-  Outcome r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-  return r;
-}
+using cofi::cli_test::cofi;
+using cofi::cli_test::data_dir;
+using cofi::cli_test::eval_row;
+using cofi::cli_test::Outcome;
+using cofi::cli_test::read_file;
+using cofi::cli_test::TempDir;
+using cofi::cli_test::write_file;
 
 std::string golden() { return std::string(COFI_FIXTURES_DIR) + "/model-v1-dotbias.cofi"; }
-
-// MSE, RMSE, MAE and count of the eval table's row `name`.
-std::vector<double> row(const std::string& out, const std::string& name) {
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream words(line);
-    std::string first;
-    words >> first;
-    if (first != name) continue;
-    double mse = 0, rmse = 0, mae = 0;
-    std::string n;
-    words >> mse >> rmse >> mae >> n;
-    return {mse, rmse, mae};
-  }
-  return {};
-}
 
 TEST(ModelCli, InspectGolden) {
   Outcome r = cofi({"inspect", golden()});
@@ -188,7 +90,7 @@ TEST(ModelCli, EvalGoldenByHand) {
       abs += std::fabs(e[k]);
     }
     const double n = static_cast<double>(which.size());
-    std::vector<double> got = row(r.out, name);
+    std::vector<double> got = eval_row(r.out, name);
     ASSERT_EQ(got.size(), 3u) << r;
     EXPECT_NEAR(got[0], sq / n, 2e-6) << name;
     EXPECT_NEAR(got[1], std::sqrt(sq / n), 2e-6) << name;
@@ -212,9 +114,8 @@ TEST(ModelCli, EvalNeedsModelAndTest) {
 }
 
 TEST(ModelCli, TrainThenEvalOnMl100k) {
-  const char* d = std::getenv("COFI_DATA_DIR");
-  fs::path data = d ? fs::path(d) / "ml-100k" : fs::path();
-  if (!fs::is_directory(data)) GTEST_SKIP() << "ml-100k not in COFI_DATA_DIR";
+  REQUIRE_DATA("ml-100k");
+  const fs::path data = data_dir() / "ml-100k";
   TempDir dir;
   const std::string model = (dir.path() / "m.cofi").string();
   Outcome r =
@@ -222,7 +123,7 @@ TEST(ModelCli, TrainThenEvalOnMl100k) {
   ASSERT_EQ(r.code, 0) << r;
   r = cofi({"eval", "--model", model, "--test", (data / "u1.test").string()});
   ASSERT_EQ(r.code, 0) << r;
-  std::vector<double> all = row(r.out, "all");
+  std::vector<double> all = eval_row(r.out, "all");
   ASSERT_EQ(all.size(), 3u) << r;
   EXPECT_LT(all[1], 1.0) << r;  // RMSE: the recipe gets about 0.92 here after 2 epochs
   EXPECT_GT(all[1], 0.8) << r;

@@ -1,0 +1,84 @@
+// What the tests that run the cofi binary share: a temp folder, whole-file reads and writes, and a
+// runner that starts $COFI_CLI with its stdout and stderr captured into files of their own (so the
+// two can be checked apart) and reports {exit code, stdout, stderr}. ctest sets $COFI_CLI,
+// $COFI_DATA_DIR and $COFI_CACHE_DIR (tests/CMakeLists.txt).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace cofi::cli_test {
+
+namespace fs = std::filesystem;
+
+// A fresh folder under the system temp folder, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// The whole file; "" when it cannot be read.
+std::string read_file(const fs::path& path);
+// Writes `text` to `path`, creating its folder; a failed write is a test failure.
+void write_file(const fs::path& path, const std::string& text);
+
+struct Outcome {
+  int code = -1;    // exit status; 128 + signal when killed by one; -1 when it could not be run
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+std::ostream& operator<<(std::ostream& os, const Outcome& r);
+
+// $COFI_CLI started with `args` and not waited for: for tests that signal it while it runs. Its
+// stdin is /dev/null. The destructor kills (SIGKILL) and reaps it if it still runs.
+class CliProcess {
+ public:
+  explicit CliProcess(const std::vector<std::string>& args);
+  ~CliProcess();
+  CliProcess(const CliProcess&) = delete;
+  CliProcess& operator=(const CliProcess&) = delete;
+
+  pid_t pid() const { return pid_; }  // -1 when it could not be started (a test failure)
+  std::string out() const;             // what it has written to stdout so far
+  // Waits for it to exit and returns what it did. With a `limit`, a process still running after
+  // it is killed with SIGKILL (a test failure; the code is then 128 + 9).
+  Outcome wait(std::chrono::milliseconds limit = std::chrono::milliseconds::zero());
+
+ private:
+  TempDir io_;  // holds "stdout" and "stderr"
+  pid_t pid_ = -1;
+};
+
+// Runs $COFI_CLI with `args` to the end.
+Outcome cofi(const std::vector<std::string>& args);
+
+// $COFI_DATA_DIR ("" when unset).
+fs::path data_dir();
+
+// MSE, RMSE and MAE of the row `name` ("all", "known", "fallback") of `cofi eval`'s table; empty
+// when there is no such row.
+std::vector<double> eval_row(const std::string& out, const std::string& name);
+
+}  // namespace cofi::cli_test
+
+// Skips the test when data set `name` is not in $COFI_DATA_DIR.
+#define REQUIRE_DATA(name)                                                                       \
+  do {                                                                                           \
+    if (!::cofi::cli_test::fs::is_directory(::cofi::cli_test::data_dir() / (name)))              \
+      GTEST_SKIP() << "data set " << (name) << " not in COFI_DATA_DIR=" << ::cofi::cli_test::data_dir(); \
+  } while (0)
