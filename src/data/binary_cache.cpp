@@ -573,6 +573,7 @@ std::string read_fingerprint(const RatingsFormat& format, const ReadOptions& opt
   detail::put_value(fp, "ids", detail::id_kind_name(format.ids));
   detail::put_value(fp, "rating_min", detail::exact_float(format.rating_min));
   detail::put_value(fp, "rating_max", detail::exact_float(format.rating_max));
+  detail::put_value(fp, "rating_step", detail::exact_float(format.rating_step));
   detail::put_value(fp, "duplicates", to_string(options.duplicates));
   detail::put_value(fp, "skip_bad", options.skip_bad ? "1" : "0");
   detail::put_value(fp, "timestamps", options.timestamps ? "1" : "0");

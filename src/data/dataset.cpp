@@ -43,6 +43,7 @@ RatingsFormat movielens_format(Layout layout) {
       f.expected_header = {"userId", "movieId", "rating", "timestamp"};
       f.rating_min = 0.5f;
       f.rating_max = 5.0f;
+      f.rating_step = 0.5f;
       break;
     case Layout::ml_100k:
       f.name = "MovieLens 100k u.data";
@@ -50,6 +51,7 @@ RatingsFormat movielens_format(Layout layout) {
       f.field_names = {"user id", "item id", "rating", "timestamp"};
       f.rating_min = 1.0f;
       f.rating_max = 5.0f;
+      f.rating_step = 1.0f;
       break;
     case Layout::ml_1m:
     case Layout::ml_10m:
@@ -58,6 +60,7 @@ RatingsFormat movielens_format(Layout layout) {
       f.field_names = {"UserID", "MovieID", "Rating", "Timestamp"};
       f.rating_min = layout == Layout::ml_1m ? 1.0f : 0.5f;
       f.rating_max = 5.0f;
+      f.rating_step = layout == Layout::ml_1m ? 1.0f : 0.5f;
       break;
     case Layout::delimited:
       throw Error("the delimited layout has no fixed format: give its delimiter and columns");

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -90,7 +91,9 @@ class Parser {
     fast_ = !string_ids && format.delimiter.size() == 1 && format.user_column == 0 && format.item_column == 1 &&
             format.rating_column == 2 && (format.timestamp_column == 3 || format.timestamp_column < 0) &&
             (format.fields == n_fields || format.fields == 0) && format.delimiter[0] != '.' &&
-            static_cast<unsigned>(format.delimiter[0] - '0') >= 10u;
+            static_cast<unsigned>(format.delimiter[0] - '0') >= 10u &&
+            (format.rating_step == 0 || format.rating_step == 0.5f || format.rating_step == 1.0f);
+    half_stars_ = format.rating_step != 1.0f;
   }
 
   Ratings run(ReadReport* report);
@@ -138,6 +141,7 @@ class Parser {
   uint64_t header_lines_ = 0;
   bool keep_timestamps_ = false;
   bool fast_ = false;
+  bool half_stars_ = true;  // the fast path may accept ".5"
 };
 
 size_t Parser::read_header() {
@@ -290,7 +294,10 @@ const char* Parser::parse_fast(const char* p, const char* e, const Columns& cols
   float r = static_cast<float>(v);
   if ((!kChecked || q < e) && *q == '.') {
     if ((kChecked && e - q < 2) || (q[1] != '0' && q[1] != '5')) return nullptr;
-    if (q[1] == '5') r += 0.5f;
+    if (q[1] == '5') {
+      if (!half_stars_) return nullptr;  // the strict path reports half a star on a whole-star scale
+      r += 0.5f;
+    }
     q += 2;
   }
   if (r < format_.rating_min || r > format_.rating_max) return nullptr;
@@ -375,6 +382,14 @@ bool Parser::parse_record(std::string_view line, Chunk& c, const Columns& cols, 
       char buf[96];
       std::snprintf(buf, sizeof buf, "rating %g is out of range: expected %g to %g", static_cast<double>(r),
                     static_cast<double>(format_.rating_min), static_cast<double>(format_.rating_max));
+      message = buf;
+      return false;
+    }
+    if (format_.rating_step > 0 && std::fmod(r, format_.rating_step) != 0.0f) {
+      field = field_name(format_.rating_column);
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "rating %g is not a multiple of %g (this scale has %s)", static_cast<double>(r),
+                    static_cast<double>(format_.rating_step), format_.rating_step == 1.0f ? "whole stars" : "steps of that size");
       message = buf;
       return false;
     }

@@ -359,13 +359,17 @@ TEST(Dataset, Ml1mLayoutWithUsersDat) {
   EXPECT_EQ(d.items->size(), 3u);
   EXPECT_EQ(d.items->years[0], 1995);
 
-  // ml-1m ratings run from 1 to 5 (ml-10m's 0.5 is out of range): an error at its file, line
-  // and field. (Only the range is checked, not the step: a 4.5 would be accepted.)
+  // ml-1m ratings are whole stars from 1 to 5: ml-10m's 0.5 is out of range and a 4.5 is not a
+  // whole star, each an error at its file, line and field.
   fs::path bad = tmp.path() / "bad";
   write_file(bad / "ratings.dat", "1::10::5::978300760\n1::20::0.5::978302109\n");
   write_file(bad / "users.dat", "1::F::1::10::48067\n");
   std::string msg = error_of([&] { cofi::load_dataset(bad.string()); });
   EXPECT_EQ(msg, (bad / "ratings.dat").string() + ":2: field 'Rating': rating 0.5 is out of range: expected 1 to 5");
+  write_file(bad / "ratings.dat", "1::10::5::978300760\n1::20::4::978302109\n1::30::4.5::978302110\n");
+  msg = error_of([&] { cofi::load_dataset(bad.string()); });
+  EXPECT_EQ(msg, (bad / "ratings.dat").string() +
+                     ":3: field 'Rating': rating 4.5 is not a multiple of 1 (this scale has whole stars)");
 }
 
 TEST(Dataset, Ml10mLayoutWithoutUsersDat) {

@@ -115,6 +115,18 @@ TEST(RatingsReader, OutOfRangeRating) {
   EXPECT_THAT(error_of("userId,movieId,rating,timestamp\n1,2,-1,10\n"), HasSubstr("rating -1 is out of range"));
 }
 
+TEST(RatingsReader, RatingsOffTheScaleStepAreRejected) {
+  RatingsFormat whole = tab();
+  whole.rating_step = 1.0f;
+  EXPECT_EQ(error_of("1\t2\t4\t10\n1\t3\t3.5\t11\n", whole),
+            "ratings.csv:2: field 'rating': rating 3.5 is not a multiple of 1 (this scale has whole stars)");
+  EXPECT_EQ(error_of("1\t2\t4.0\t10\n1\t3\t5\t11\n", whole), "");
+  RatingsFormat half = latest();
+  half.rating_step = 0.5f;
+  EXPECT_EQ(error_of("userId,movieId,rating,timestamp\n1,2,4.5,10\n1,3,3.25,11\n", half),
+            "ratings.csv:3: field 'rating': rating 3.25 is not a multiple of 0.5 (this scale has steps of that size)");
+}
+
 TEST(RatingsReader, NanAndInfinityAreRejected) {
   EXPECT_EQ(error_of("userId,movieId,rating,timestamp\n1,2,nan,10\n"),
             "ratings.csv:2: field 'rating': the rating is not a finite number: \"nan\"");

@@ -42,6 +42,8 @@ struct RatingsFormat {
   IdKind ids = IdKind::integer;
   float rating_min = -std::numeric_limits<float>::infinity();
   float rating_max = std::numeric_limits<float>::infinity();
+  // Ratings must be whole multiples of this (1: whole stars, 0.5: half stars); 0 accepts any value.
+  float rating_step = 0.0f;
 };
 
 struct ReadOptions {
