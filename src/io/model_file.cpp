@@ -622,8 +622,10 @@ SavedModel load_model(const std::string& path, ModelFileInfo* info) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw Error(path + ": cannot stat: " + errno_text(errno));
   if (S_ISDIR(st.st_mode)) throw Error(path + ": is a directory, not a cofi model file");
+  // A device or pipe has no size to check counts against and may never end (/dev/zero).
+  if (!S_ISREG(st.st_mode)) throw Error(path + ": is not a regular file, not a cofi model file");
   std::string bytes;
-  if (S_ISREG(st.st_mode)) bytes.reserve(static_cast<size_t>(st.st_size));
+  bytes.reserve(static_cast<size_t>(st.st_size));
   char buf[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);

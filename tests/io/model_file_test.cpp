@@ -365,6 +365,11 @@ TEST(ModelFileErrors, Directory) {
   EXPECT_EQ(load_error(dir.path().string()), dir.path().string() + ": is a directory, not a cofi model file");
 }
 
+TEST(ModelFileErrors, DeviceOrPipe) {
+  // /dev/zero would otherwise be read until memory runs out.
+  EXPECT_EQ(load_error("/dev/zero"), "/dev/zero: is not a regular file, not a cofi model file");
+}
+
 TEST(ModelFileErrors, MissingFile) {
   TempDir dir;
   std::string path = dir.file("nope.cofi");

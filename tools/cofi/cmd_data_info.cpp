@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "commands_impl.h"
+#include "text_format.h"
 #include "cofi/data/summary.h"
 
 namespace cofi::cli {
@@ -16,12 +17,6 @@ std::string date_of(int64_t t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
   return buf;
-}
-
-std::string with_commas(uint64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
 }
 
 }  // namespace
