@@ -100,6 +100,7 @@ std::vector<EpochResult> fit(Model& model, const Ratings& train, const Ratings* 
       loss_sum += loss;
       ++batches;
       if (callbacks.on_batch) callbacks.on_batch(optimizer.steps_done(), total, loss);
+      // A stop during an epoch's last batch leaves that epoch whole: it is not marked interrupted.
       if (callbacks.stop && callbacks.stop->load()) {
         stopped = true;
         break;
@@ -111,7 +112,7 @@ std::vector<EpochResult> fit(Model& model, const Ratings& train, const Ratings* 
     r.train_seconds = train_seconds;
     r.epoch = epoch;
     r.train_loss = loss_sum / static_cast<double>(batches);
-    r.interrupted = stopped;
+    r.interrupted = stopped && batches < batches_per_epoch;
     if (valid && valid->size() > 0) {
       r.has_valid = true;
       r.valid_mse = mean_squared_error(model, *valid, config.threads);

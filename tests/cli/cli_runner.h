@@ -54,7 +54,7 @@ class CliProcess {
   CliProcess& operator=(const CliProcess&) = delete;
 
   pid_t pid() const { return pid_; }  // -1 when it could not be started (a test failure)
-  std::string out() const;             // what it has written to stdout so far
+  std::string out() const;            // what it has written to stdout so far
   // Waits for it to exit and returns what it did. With a `limit`, a process still running after
   // it is killed with SIGKILL (a test failure; the code is then 128 + 9).
   Outcome wait(std::chrono::milliseconds limit = std::chrono::milliseconds::zero());
@@ -77,8 +77,8 @@ std::vector<double> eval_row(const std::string& out, const std::string& name);
 }  // namespace cofi::cli_test
 
 // Skips the test when data set `name` is not in $COFI_DATA_DIR.
-#define REQUIRE_DATA(name)                                                                       \
-  do {                                                                                           \
-    if (!::cofi::cli_test::fs::is_directory(::cofi::cli_test::data_dir() / (name)))              \
+#define REQUIRE_DATA(name)                                                                               \
+  do {                                                                                                   \
+    if (!::cofi::cli_test::fs::is_directory(::cofi::cli_test::data_dir() / (name)))                      \
       GTEST_SKIP() << "data set " << (name) << " not in COFI_DATA_DIR=" << ::cofi::cli_test::data_dir(); \
   } while (0)

@@ -14,19 +14,12 @@
 
 #include "cli/cli_runner.h"
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
+namespace cofi::cli_test {
 namespace {
-
-using cofi::cli_test::cofi;
-using cofi::cli_test::data_dir;
-using cofi::cli_test::Outcome;
-using cofi::cli_test::read_file;
-using cofi::cli_test::TempDir;
-using cofi::cli_test::write_file;
 
 size_t count_lines(const fs::path& path) {
   std::string s = read_file(path);
@@ -34,7 +27,8 @@ size_t count_lines(const fs::path& path) {
 }
 
 // Every command of the table in tools/cofi/commands.cpp.
-const std::vector<std::string> kCommands{"data info", "data split", "data fetch", "data list"};
+const std::vector<std::string> kCommands{"data info", "data split", "data fetch", "data list", "train", "lr-find",
+                                         "eval", "inspect"};
 
 // A ratings.csv whose line 3 has a non-numeric rating.
 const char* kBadRatings =
@@ -305,3 +299,4 @@ TEST(CliDataFetch, UnknownNameListsKnownNames) {
 }
 
 }  // namespace
+}  // namespace cofi::cli_test

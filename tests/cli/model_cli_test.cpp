@@ -12,18 +12,10 @@
 
 #include "cli/cli_runner.h"
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
+namespace cofi::cli_test {
 namespace {
-
-using cofi::cli_test::cofi;
-using cofi::cli_test::data_dir;
-using cofi::cli_test::eval_row;
-using cofi::cli_test::Outcome;
-using cofi::cli_test::read_file;
-using cofi::cli_test::TempDir;
-using cofi::cli_test::write_file;
 
 std::string golden() { return std::string(COFI_FIXTURES_DIR) + "/model-v1-dotbias.cofi"; }
 
@@ -135,3 +127,4 @@ TEST(ModelCli, TrainThenEvalOnMl100k) {
 }
 
 }  // namespace
+}  // namespace cofi::cli_test

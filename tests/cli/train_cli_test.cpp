@@ -21,20 +21,11 @@
 #include "cli/cli_runner.h"
 #include "cofi/io/model_file.h"
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
+namespace cofi::cli_test {
 namespace {
-
-using cofi::cli_test::CliProcess;
-using cofi::cli_test::cofi;
-using cofi::cli_test::data_dir;
-using cofi::cli_test::eval_row;
-using cofi::cli_test::Outcome;
-using cofi::cli_test::read_file;
-using cofi::cli_test::TempDir;
-using cofi::cli_test::write_file;
 
 const char* kTableHeader = "epoch  train_loss  valid_mse   valid_rmse  time\n";
 
@@ -73,9 +64,9 @@ std::vector<EpochRow> epoch_rows(const std::string& out) {
 // The model file at `path` with the wall-clock timings of its history zeroed, encoded again: the
 // file's bytes but for what no seed can fix.
 std::string bytes_without_timings(const fs::path& path) {
-  cofi::SavedModel m = cofi::load_model(path.string());
+  ::cofi::SavedModel m = ::cofi::load_model(path.string());
   for (auto& e : m.record.history) e.seconds = e.train_seconds = 0;
-  return cofi::encode_model(m);
+  return ::cofi::encode_model(m);
 }
 
 // A ratings file small enough that every error case fails (or trains) at once.
@@ -87,7 +78,9 @@ fs::path tiny_ratings(const TempDir& dir, const std::string& name = "tiny.csv") 
   return path;
 }
 
-bool is_svg(const std::string& text) { return text.rfind("<svg", 0) == 0 && text.find("polyline") != std::string::npos; }
+bool is_svg(const std::string& text) {
+  return text.rfind("<svg", 0) == 0 && text.find("polyline") != std::string::npos;
+}
 
 // ---- train: the outputs ------------------------------------------------------------------
 
@@ -96,8 +89,8 @@ TEST(TrainCli, TableModelMetricsAndPlot) {
   TempDir dir;
   const std::string model = (dir.path() / "m.cofi").string(), metrics = (dir.path() / "m.json").string(),
                     plot = (dir.path() / "m.svg").string();
-  Outcome r = cofi({"train", "--train", u1_base(), "--valid", u1_test(), "--epochs", "2", "--quiet", "--out", model,
-                    "--metrics", metrics, "--plot", plot});
+  Outcome r = cofi({"train", "--train", u1_base(), "--valid", u1_test(), "--epochs", "2", "--quiet", "--out",
+                    model, "--metrics", metrics, "--plot", plot});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_THAT(r.out, HasSubstr(kTableHeader)) << r;
   std::vector<EpochRow> rows = epoch_rows(r.out);
@@ -144,8 +137,8 @@ TEST(TrainCli, DataSplitByValidPct) {
   REQUIRE_DATA("ml-latest-small");
   TempDir dir;
   const std::string metrics = (dir.path() / "m.json").string();
-  Outcome r = cofi({"train", "--data", "ml-latest-small", "--valid-pct", "0.2", "--split-seed", "42", "--epochs", "1",
-                    "--quiet", "--metrics", metrics});
+  Outcome r = cofi({"train", "--data", "ml-latest-small", "--valid-pct", "0.2", "--split-seed", "42",
+                    "--epochs", "1", "--quiet", "--metrics", metrics});
   ASSERT_EQ(r.code, 0) << r;
   // 100,836 ratings, a fifth held out.
   EXPECT_THAT(r.out, HasSubstr("training dotbias on 80669 ratings")) << r;
@@ -181,11 +174,13 @@ TEST(TrainCli, BadOptionsExit1) {
     std::vector<std::string> message;  // substrings of stderr
   };
   const std::vector<Case> cases = {
-      {{"--model", "foo"}, {"'foo'", "dot", "dotbias", "nn"}},
+      {{"--model", "foo"}, {"\"foo\"", "dot", "dotbias", "nn"}},
       {{"--y-range", "5"}, {"--y-range"}},
       {{"--opt", "rmsprop"}, {"rmsprop", "adam", "sgd"}},
-      {{"--lr", "-1"}, {"learning rate"}},
-      {{"--batch-size", "0"}, {"batch size"}},
+      {{"--lr", "-1"}, {"option --lr: must be positive, found -1"}},
+      {{"--batch-size", "0"}, {"option --batch-size: must be at least 1, found 0"}},
+      {{"--wd", "-0.1"}, {"option --wd: must be 0 or more, found -0.1"}},
+      {{"--momentum", "1"}, {"option --momentum: must be in [0, 1), found 1"}},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args{"train", "--train", tiny, "--epochs", "1", "--out", out};
@@ -205,8 +200,8 @@ TEST(TrainCli, SameSeedSameModel) {
   TempDir dir;
   auto train = [&](const std::string& seed, const std::string& name) {
     const fs::path path = dir.path() / name;
-    Outcome r = cofi({"train", "--train", u1_base(), "--epochs", "1", "--quiet", "--seed", seed, "--out",
-                      path.string()});
+    Outcome r = cofi(
+        {"train", "--train", u1_base(), "--epochs", "1", "--quiet", "--seed", seed, "--out", path.string()});
     EXPECT_EQ(r.code, 0) << r;
     return path;
   };
@@ -223,8 +218,8 @@ TEST(TrainCli, NnAndDotModels) {
   REQUIRE_DATA("ml-100k");
   TempDir dir;
   const std::string nn = (dir.path() / "nn.cofi").string(), dot = (dir.path() / "dot.cofi").string();
-  Outcome r = cofi({"train", "--train", u1_base(), "--model", "nn", "--epochs", "1", "--layers", "16", "--factors", "8",
-                    "--quiet", "--out", nn});
+  Outcome r = cofi({"train", "--train", u1_base(), "--model", "nn", "--epochs", "1", "--layers", "16",
+                    "--factors", "8", "--quiet", "--out", nn});
   ASSERT_EQ(r.code, 0) << r;
   Outcome inspect = cofi({"inspect", nn});
   ASSERT_EQ(inspect.code, 0) << inspect;
@@ -232,8 +227,8 @@ TEST(TrainCli, NnAndDotModels) {
   EXPECT_THAT(inspect.out, HasSubstr("factors      8\n")) << inspect;
   EXPECT_THAT(inspect.out, HasSubstr("hidden       16\n")) << inspect;
 
-  r = cofi({"train", "--train", u1_base(), "--model", "dot", "--y-range", "none", "--epochs", "1", "--quiet", "--out",
-            dot});
+  r = cofi({"train", "--train", u1_base(), "--model", "dot", "--y-range", "none", "--epochs", "1", "--quiet",
+            "--out", dot});
   ASSERT_EQ(r.code, 0) << r;
   inspect = cofi({"inspect", dot});
   ASSERT_EQ(inspect.code, 0) << inspect;
@@ -247,10 +242,12 @@ TEST(TrainCli, ResumeContinuesTheHistory) {
   REQUIRE_DATA("ml-100k");
   TempDir dir;
   const std::string model = (dir.path() / "m.cofi").string();
-  Outcome r = cofi({"train", "--train", u1_base(), "--valid", u1_test(), "--epochs", "2", "--quiet", "--out", model});
+  Outcome r =
+      cofi({"train", "--train", u1_base(), "--valid", u1_test(), "--epochs", "2", "--quiet", "--out", model});
   ASSERT_EQ(r.code, 0) << r;
 
-  r = cofi({"train", "--train", u1_base(), "--valid", u1_test(), "--resume", model, "--epochs", "1", "--quiet"});
+  r = cofi(
+      {"train", "--train", u1_base(), "--valid", u1_test(), "--resume", model, "--epochs", "1", "--quiet"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_THAT(r.out, HasSubstr("resuming " + model + " after 2 epochs")) << r;
   std::vector<EpochRow> rows = epoch_rows(r.out);
@@ -267,7 +264,8 @@ TEST(TrainCli, ResumeContinuesTheHistory) {
 TEST(TrainCli, ResumeRejectsUsersTheModelLacks) {
   TempDir dir;
   const std::string model = (dir.path() / "m.cofi").string();
-  Outcome r = cofi({"train", "--train", tiny_ratings(dir).string(), "--epochs", "1", "--quiet", "--out", model});
+  Outcome r =
+      cofi({"train", "--train", tiny_ratings(dir).string(), "--epochs", "1", "--quiet", "--out", model});
   ASSERT_EQ(r.code, 0) << r;
   const std::string before = read_file(model);
 
@@ -342,3 +340,4 @@ TEST(TrainCli, HelpListsTheTrainingOptions) {
 }
 
 }  // namespace
+}  // namespace cofi::cli_test

@@ -78,6 +78,7 @@ int run_train(const Args& args) {
   // re-indexed into the model's ids; the optimizer starts afresh with the new schedule.
   std::unique_ptr<Model> model;
   std::vector<EpochResult> earlier;
+  std::string previous_settings;
   std::string out = args.str("out");
   if (args.has("resume")) {
     SavedModel saved = load_model(args.str("resume"));
@@ -85,6 +86,7 @@ int run_train(const Args& args) {
     if (has_valid) data.valid = reindex_into(data.valid, saved.users, saved.items);
     model = std::move(saved.model);
     earlier = std::move(saved.record.history);
+    previous_settings = saved.record.settings;
     if (out.empty()) out = args.str("resume");
     std::printf("resuming %s after %zu epochs\n", args.str("resume").c_str(), earlier.size());
   } else {
@@ -123,6 +125,8 @@ int run_train(const Args& args) {
   if (g_stop) std::printf("stopped by Ctrl-C after %zu batches; saving what was trained\n", batch_losses.size());
 
   nlohmann::json settings = settings_json(args, config, tc);
+  // After --resume the settings of the earlier runs stay with the model, newest first.
+  if (!previous_settings.empty()) settings["previous"] = nlohmann::json::parse(previous_settings, nullptr, false);
   for (auto& r : history) r.epoch += offset;
   history.insert(history.begin(), earlier.begin(), earlier.end());
   if (!out.empty()) {

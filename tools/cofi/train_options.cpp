@@ -144,6 +144,23 @@ ModelConfig model_config_from(const Args& args, const Ratings& train) {
 }
 
 TrainConfig train_config_from(const Args& args) {
+  // Checked here so that the message names the option; the library checks again for its callers.
+  auto positive = [&](const char* name) {
+    double v = args.number(name);
+    if (!(v > 0)) throw Error(std::string("option --") + name + ": must be positive, found " + args.str(name));
+    return v;
+  };
+  auto at_least_one = [&](const char* name) {
+    uint64_t v = args.count(name);
+    if (v < 1) throw Error(std::string("option --") + name + ": must be at least 1, found " + args.str(name));
+    return v;
+  };
+  positive("lr");
+  at_least_one("epochs");
+  at_least_one("batch-size");
+  if (!(args.number("wd") >= 0)) throw Error("option --wd: must be 0 or more, found " + args.str("wd"));
+  double mom = args.number("momentum");
+  if (!(mom >= 0 && mom < 1)) throw Error("option --momentum: must be in [0, 1), found " + args.str("momentum"));
   TrainConfig t;
   t.epochs = static_cast<uint32_t>(args.count("epochs"));
   t.batch_size = static_cast<uint32_t>(args.count("batch-size"));
