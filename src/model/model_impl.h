@@ -43,6 +43,28 @@ inline float sigmoid_range(float x, float lo, float hi, float* slope) {
 }
 
 // The models; `config` is valid (and nn's embedding sizes resolved).
+// The loops of dot and dotbias (dot_product.cpp): user . item, plus the user's and item's bias
+// when `biases`, through the y_range sigmoid when on. Parameters u_weight, i_weight[, u_bias,
+// i_bias], zero until the kind's make_* function initialises them.
+class DotProductModel final : public Model {
+ public:
+  DotProductModel(const ModelConfig& config, bool biases);
+  void forward(const uint32_t* users, const uint32_t* items, size_t n, float* out, bool training,
+               uint64_t seed) override;
+  void backward(const float* dout, Gradients& grads) override;
+  void predict(const uint32_t* users, const uint32_t* items, size_t n, float* out) const override;
+
+ private:
+  // The batch loop; slope (n values, or null) receives d out / d(sum before the sigmoid).
+  void run(const uint32_t* users, const uint32_t* items, size_t n, float* out, float* slope) const;
+
+  bool biases_;
+  // The training batch, kept for backward(): indices (n) and slopes (n).
+  std::vector<uint32_t> users_, items_;
+  std::vector<float> slope_;
+  bool has_batch_ = false;
+};
+
 std::unique_ptr<Model> make_dot_model(const ModelConfig& config, uint64_t seed);
 std::unique_ptr<Model> make_dotbias_model(const ModelConfig& config, uint64_t seed);
 std::unique_ptr<Model> make_nn_model(const ModelConfig& config, uint64_t seed);
