@@ -34,7 +34,7 @@ test-unit: build
 test-fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
-	@ctest --test-dir build/fuzz --output-on-failure
+	@ctest --test-dir build/fuzz --output-on-failure -j 2
 
 asan: deps
 	@cmake --preset asan >/dev/null

@@ -4,18 +4,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include "cofi/data/dataset.h"
 #include "fuzz_ratings.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const cofi::RatingsFormat format = [] {
-    cofi::RatingsFormat f;
-    f.name = "ml-100k u.data";
-    f.delimiter = "\t";
-    f.fields = 4;
-    f.rating_min = 1.0f;
-    f.rating_max = 5.0f;
-    return f;
-  }();
+  // The same format the data layer reads this layout with.
+  static const cofi::RatingsFormat format = cofi::movielens_format(cofi::Layout::ml_100k);
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   if (cofi::fuzz::has_table_sized_ids(bytes)) return -1;
   cofi::fuzz::run_option_sets(bytes, format);
