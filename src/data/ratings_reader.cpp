@@ -489,7 +489,12 @@ IdMap densify_ints(uint32_t* col, size_t n, unsigned threads) {
     // Threads may mark the same id at once; they all store the same 1, through atomic_ref so that
     // this is no data race.
     for_blocks([&](size_t lo, size_t hi) {
-      for (size_t i = lo; i < hi; ++i) std::atomic_ref<uint32_t>(table[col[i]]).store(1, std::memory_order_relaxed);
+      for (size_t i = lo; i < hi; ++i) {
+        // Load before storing: most ids are marked already, and a store to a line the other
+        // thread also writes makes the two fight over it.
+        std::atomic_ref<uint32_t> mark(table[col[i]]);
+        if (!mark.load(std::memory_order_relaxed)) mark.store(1, std::memory_order_relaxed);
+      }
     });
     std::vector<uint32_t> ids;
     uint32_t next = 0;
