@@ -14,22 +14,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fixtures.h"
+
 namespace cofi::cli_test {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using cofi::test::TempDir;
 
 // The whole file; "" when it cannot be read.
 std::string read_file(const fs::path& path);
