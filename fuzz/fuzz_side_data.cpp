@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,11 @@ namespace {
 
 std::string temp_path(const char* name) {
   return "/tmp/cofi-fuzz-side-" + std::to_string(::getpid()) + "-" + name;
+}
+
+// The temporary files go when the fuzzer exits, however many inputs it ran.
+void remove_temp_files() {
+  for (const char* name : {"input", "u.genre", "u.occupation", "movies.csv"}) std::remove(temp_path(name).c_str());
 }
 
 void write(const std::string& path, std::string_view bytes) {
@@ -30,7 +36,10 @@ void write(const std::string& path, std::string_view bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static const std::string input = temp_path("input");
+  static const std::string input = [] {
+    std::atexit(remove_temp_files);
+    return temp_path("input");
+  }();
   static const std::string genres = [] {
     std::string p = temp_path("u.genre");
     write(p, "unknown|0\nAction|1\nAdventure|2\nAnimation|3\nChildren's|4\nComedy|5\nCrime|6\n"
