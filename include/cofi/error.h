@@ -36,6 +36,9 @@ class Error : public std::runtime_error {
 // so that a message about a binary or malformed file stays one readable line.
 std::string quote_token(std::string_view token);
 
+// A number in a message as a person would write it ("0.2", not std::to_string's "0.200000").
+std::string show_number(double x);
+
 [[noreturn]] void assert_failed(const char* expr, const char* file, int line, const char* func);
 
 }  // namespace cofi

@@ -41,6 +41,12 @@ std::string quote_token(std::string_view token) {
   return out;
 }
 
+std::string show_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 void assert_failed(const char* expr, const char* file, int line, const char* func) {
   std::fprintf(stderr, "cofi: internal error: assertion '%s' failed in %s at %s:%d\n", expr, func,
                file, line);

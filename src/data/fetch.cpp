@@ -125,15 +125,6 @@ void check_name(const std::string& name) {
                 " (it becomes a folder in the data cache: no '/', no leading '.')");
 }
 
-std::string known_names() {
-  std::string out;
-  for (const KnownDataset& d : known_datasets()) {
-    if (!out.empty()) out += ", ";
-    out += d.name;
-  }
-  return out;
-}
-
 struct Expected {
   detail::DigestKind kind = detail::DigestKind::sha256;
   std::string hex;  // empty: unverified, allowed explicitly
@@ -272,7 +263,7 @@ std::string fetch_dataset(const std::string& name, const FetchOptions& options) 
   check_name(name);
   const KnownDataset* known = find_known_dataset(name);
   if (!known && options.url.empty())
-    throw Error("unknown data set '" + name + "': known data sets are " + known_names() +
+    throw Error("unknown data set '" + name + "': known data sets are " + known_dataset_names() +
                 " (another archive can be fetched by giving its URL)");
 
   const fs::path dir = data_dir();

@@ -66,6 +66,15 @@ const KnownDataset* find_known_dataset(const std::string& name) {
   return nullptr;
 }
 
+std::string known_dataset_names() {
+  std::string out;
+  for (const KnownDataset& d : known_datasets()) {
+    if (!out.empty()) out += ", ";
+    out += d.name;
+  }
+  return out;
+}
+
 namespace {
 
 // An environment variable, or empty when it is unset or set to the empty string (which the XDG
@@ -78,15 +87,6 @@ std::string env(const char* name) {
 bool path_exists(const fs::path& p) {
   std::error_code ec;
   return fs::exists(p, ec);
-}
-
-std::string known_names() {
-  std::string out;
-  for (const KnownDataset& d : known_datasets()) {
-    if (!out.empty()) out += ", ";
-    out += d.name;
-  }
-  return out;
 }
 
 }  // namespace
@@ -123,7 +123,7 @@ std::string resolve_dataset(const std::string& name_or_path) {
     throw Error(Location{name_or_path, 0, {}},
                 "no such file or folder (nor a data set of that name in the data cache " + dir + ")");
   throw Error("unknown data set '" + name_or_path + "' (looked in the data cache " + dir +
-              "): known data sets are " + known_names() +
+              "): known data sets are " + known_dataset_names() +
               "; a path to a folder or a ratings file also works");
 }
 

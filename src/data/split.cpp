@@ -15,13 +15,6 @@
 namespace cofi {
 namespace {
 
-// Doubles in messages as the user wrote them ("0.2", not std::to_string's "0.200000").
-std::string show(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
-}
-
 // Split holds uint32_t row indices, so a split needs the row count to fit; and an empty set
 // has nothing to split. Returns the row count.
 uint32_t checked_rows(const Ratings& ratings, const char* what) {
@@ -97,7 +90,7 @@ Split holdout_per_user(const Ratings& ratings, uint64_t seed,
 void check_fraction(double x, const char* what, const char* name) {
   if (!(x > 0.0 && x < 1.0))
     throw Error(std::string(what) + ": " + name + " must be between 0 and 1 (exclusive), got " +
-                show(x));
+                show_number(x));
 }
 
 // Dense index in `to` of every dense index of `from`, or nullopt where `to` lacks the raw id.
@@ -154,7 +147,7 @@ Split random_split(const Ratings& ratings, double valid_pct, uint64_t seed) {
   // rounding keeps 0.2 of 99 rows at 20 rather than 19.)
   const auto cut = static_cast<uint64_t>(std::llround(static_cast<double>(n) * valid_pct));
   if (cut == 0 || cut == n)
-    throw Error(std::string(what) + ": valid_pct " + show(valid_pct) + " of " + std::to_string(n) +
+    throw Error(std::string(what) + ": valid_pct " + show_number(valid_pct) + " of " + std::to_string(n) +
                 " ratings leaves " + (cut == 0 ? "the validation" : "the training") +
                 " set empty");
   std::vector<uint32_t> perm(n);

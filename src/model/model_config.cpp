@@ -8,13 +8,6 @@
 namespace cofi {
 namespace {
 
-// Floats in messages as the user wrote them ("0.5", not std::to_string's "0.500000").
-std::string show(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
-}
-
 // A dropout probability must lie in [0, 1): p = 1 would zero every activation and make the
 // inverted-dropout scale 1 / (1 - p) infinite. Written as !(in range) so that NaN fails too.
 bool valid_probability(float p) { return p >= 0.0f && p < 1.0f; }
@@ -63,8 +56,8 @@ void validate(const ModelConfig& config) {
   // Only checked when used: a config with y_range off may carry any numbers there.
   if (config.y_range &&
       !(std::isfinite(config.y_min) && std::isfinite(config.y_max) && config.y_min < config.y_max))
-    throw Error(what + "y_range needs finite y_min < y_max, got y_min " + show(config.y_min) + ", y_max " +
-                show(config.y_max));
+    throw Error(what + "y_range needs finite y_min < y_max, got y_min " + show_number(config.y_min) + ", y_max " +
+                show_number(config.y_max));
   if (config.kind == ModelKind::nn) {
     for (size_t i = 0; i < config.hidden.size(); ++i)
       if (config.hidden[i] == 0) throw Error(what + "hidden[" + std::to_string(i) + "] must be > 0");
@@ -74,9 +67,9 @@ void validate(const ModelConfig& config) {
     for (size_t i = 0; i < config.dropout.size(); ++i)
       if (!valid_probability(config.dropout[i]))
         throw Error(what + "dropout[" + std::to_string(i) + "] must be in [0, 1), got " +
-                    show(config.dropout[i]));
+                    show_number(config.dropout[i]));
     if (!valid_probability(config.embed_dropout))
-      throw Error(what + "embed_dropout must be in [0, 1), got " + show(config.embed_dropout));
+      throw Error(what + "embed_dropout must be in [0, 1), got " + show_number(config.embed_dropout));
   }
 }
 

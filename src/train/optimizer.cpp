@@ -178,28 +178,24 @@ struct Optimizer::State {
               const Hyper& h) const {
     const float decay = h.decay, l2 = h.l2, mom = h.mom, one_minus_mom = h.one_minus_mom;
     const float step_size = h.step_size;
+    // A row outside the batch (dense mode) steps with a zero gradient.
+    static thread_local std::vector<float> zeros;
+    if (!g) {
+      zeros.assign(n, 0.0f);
+      g = zeros.data();
+    }
     if (config.kind == OptimizerKind::adam) {
       const float beta2 = h.beta2, one_minus_beta2 = h.one_minus_beta2, bc2_sqrt = h.bc2_sqrt, eps = h.eps;
-      if (g) {
-        for (size_t e = 0; e < n; ++e) {
-          float ge = g[e] + l2 * w[e];
-          w[e] *= decay;
-          mv[e] = mv[e] * mom + ge * one_minus_mom;
-          vv[e] = vv[e] * beta2 + one_minus_beta2 * ge * ge;
-          w[e] -= step_size * (mv[e] / (std::sqrt(vv[e]) / bc2_sqrt + eps));
-        }
-      } else {
-        for (size_t e = 0; e < n; ++e) {
-          float ge = l2 * w[e];
-          w[e] *= decay;
-          mv[e] = mv[e] * mom + ge * one_minus_mom;
-          vv[e] = vv[e] * beta2 + one_minus_beta2 * ge * ge;
-          w[e] -= step_size * (mv[e] / (std::sqrt(vv[e]) / bc2_sqrt + eps));
-        }
+      for (size_t e = 0; e < n; ++e) {
+        float ge = g[e] + l2 * w[e];
+        w[e] *= decay;
+        mv[e] = mv[e] * mom + ge * one_minus_mom;
+        vv[e] = vv[e] * beta2 + one_minus_beta2 * ge * ge;
+        w[e] -= step_size * (mv[e] / (std::sqrt(vv[e]) / bc2_sqrt + eps));
       }
     } else {
       for (size_t e = 0; e < n; ++e) {
-        float ge = (g ? g[e] : 0.0f) + l2 * w[e];
+        float ge = g[e] + l2 * w[e];
         w[e] *= decay;
         mv[e] = mv[e] * mom + ge;
         w[e] -= step_size * mv[e];

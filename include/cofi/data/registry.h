@@ -26,6 +26,8 @@ struct KnownDataset {
 // Every data set `cofi data fetch` can download.
 const std::vector<KnownDataset>& known_datasets();
 const KnownDataset* find_known_dataset(const std::string& name);
+// Their names, comma-separated, for messages.
+std::string known_dataset_names();
 
 // The data cache: $COFI_DATA_DIR when set, else $XDG_CACHE_HOME/cofi, else ~/.cache/cofi.
 std::string data_dir();
