@@ -193,6 +193,36 @@ Dataset load_dataset(const std::string& name_or_path, const LoadOptions& options
   return d;
 }
 
+Items load_items(const std::string& name_or_path) {
+  if (auto items = find_items(name_or_path)) return std::move(*items);
+  fs::path src(resolve_dataset(name_or_path));
+  fs::path dir = fs::is_directory(src) ? src : src.parent_path();
+  throw Error(Location{src.string(), 0, {}},
+              "no item file here (looked for movies.csv, u.item with u.genre, movies.dat in " + dir.string() + ")");
+}
+
+std::optional<Items> find_items(const std::string& name_or_path) {
+  fs::path src(resolve_dataset(name_or_path));
+  fs::path dir = fs::is_directory(src) ? src : src.parent_path();
+  std::string base = fs::is_directory(src) ? "" : src.filename().string();
+  auto path = [&](const char* f) { return (dir / f).string(); };
+  auto movies_csv = [&] {
+    Items items = read_movies_csv(path("movies.csv"));
+    if (has(dir, "links.csv")) read_links_csv(path("links.csv"), items);
+    return items;
+  };
+  if (base == "movies.csv") return movies_csv();
+  if (base == "u.item") {
+    if (!has(dir, "u.genre")) throw Error(Location{src.string(), 0, {}}, "u.item needs u.genre beside it");
+    return read_ml100k_items(path("u.item"), path("u.genre"));
+  }
+  if (base == "movies.dat") return read_movies_dat(src.string());
+  if (has(dir, "movies.csv")) return movies_csv();
+  if (has(dir, "u.item") && has(dir, "u.genre")) return read_ml100k_items(path("u.item"), path("u.genre"));
+  if (has(dir, "movies.dat")) return read_movies_dat(path("movies.dat"));
+  return std::nullopt;
+}
+
 TrainTest load_predefined_split(const Dataset& dataset, const std::string& split_name,
                                 const ReadOptions& read) {
   for (const auto& s : dataset.splits) {

@@ -46,6 +46,10 @@ std::string section_name(uint32_t tag) {
       return "record";
     case kTagOptimizer:
       return "optimizer state";
+    case kTagHistory:
+      return "history";
+    case kTagCatalog:
+      return "catalog";
     default:
       break;
   }
@@ -420,6 +424,102 @@ TrainingRecord read_record(ByteReader& r) {
   return rec;
 }
 
+
+// HIST: u32 user count (the config's), u64 rating count, (users + 1) x u64 offsets, then the
+// items (u32) and the ratings (f32) of all rows.
+void write_history(ByteWriter& w, const UserItems& h) {
+  w.u32(static_cast<uint32_t>(h.n_users()));
+  w.u64(h.size());
+  for (uint64_t o : h.offsets) w.u64(o);
+  for (uint32_t i : h.items) w.u32(i);
+  w.f32s(h.ratings.data(), h.ratings.size());
+}
+
+UserItems read_history(ByteReader& r, const ModelConfig& c) {
+  uint32_t users = r.u32("user count");
+  if (users != c.n_users)
+    r.fail("holds " + std::to_string(users) + " users, the config says " + std::to_string(c.n_users));
+  uint64_t n = r.u64("rating count");
+  r.need(static_cast<uint64_t>(users) + 1, 8, std::to_string(users + 1ull) + " row offsets");
+  UserItems h;
+  h.offsets.resize(static_cast<size_t>(users) + 1);
+  for (auto& o : h.offsets) o = r.u64("row offset");
+  r.need(n, 8, std::to_string(n) + " ratings");
+  if (h.offsets.front() != 0 || h.offsets.back() != n) r.fail("row offsets do not span the ratings");
+  h.items.resize(n);
+  for (auto& i : h.items) {
+    i = r.u32("item");
+    if (i >= c.n_items) r.fail("item " + std::to_string(i) + " is beyond the " + std::to_string(c.n_items) + " items");
+  }
+  h.ratings.resize(n);
+  r.f32s(h.ratings.data(), n, "ratings");
+  for (uint32_t u = 0; u < users; ++u) {
+    if (h.offsets[u] > h.offsets[u + 1]) r.fail("row offsets are not ascending at user " + std::to_string(u));
+    for (uint64_t k = h.offsets[u] + 1; k < h.offsets[u + 1]; ++k)
+      if (h.items[k] <= h.items[k - 1])
+        r.fail("the items of user " + std::to_string(u) + " are not ascending and unique");
+  }
+  expect_consumed(r);
+  return h;
+}
+
+// ITEM: four parts, each prefixed by its u64 count (0 when absent): titles (str), years (u32 as
+// two's complement), genre names (str), per-item genre lists (u32 count, u16 each), rating counts
+// (u32).
+void write_catalog(ByteWriter& w, const Catalog& c) {
+  w.u64(c.titles.size());
+  for (const auto& t : c.titles) w.str(t);
+  w.u64(c.years.size());
+  for (int y : c.years) w.u32(static_cast<uint32_t>(y));
+  w.u64(c.genre_names.size());
+  for (const auto& g : c.genre_names) w.str(g);
+  w.u64(c.genres.size());
+  for (const auto& list : c.genres) {
+    w.u32(static_cast<uint32_t>(list.size()));
+    for (uint16_t g : list) {
+      w.u8(static_cast<uint8_t>(g & 0xff));
+      w.u8(static_cast<uint8_t>(g >> 8));
+    }
+  }
+  w.u64(c.rating_counts.size());
+  for (uint32_t n : c.rating_counts) w.u32(n);
+}
+
+Catalog read_catalog(ByteReader& r, const ModelConfig& c) {
+  Catalog cat;
+  auto count = [&](const char* what, uint64_t min_bytes, bool per_item) {
+    uint64_t n = r.u64(std::string(what) + " count");
+    if (per_item && n != 0 && n != c.n_items)
+      r.fail(std::string(what) + ": " + std::to_string(n) + " entries for " + std::to_string(c.n_items) + " items");
+    r.need(n, min_bytes, std::to_string(n) + " " + what);
+    return n;
+  };
+  cat.titles.resize(count("titles", 8, true));
+  for (auto& t : cat.titles) t = r.str("title");
+  cat.years.resize(count("years", 4, true));
+  for (auto& y : cat.years) y = static_cast<int>(r.u32("year"));
+  uint64_t names = r.u64("genre name count");
+  if (names > 65536) r.fail(std::to_string(names) + " genre names, at most 65536 fit a u16 index");
+  r.need(names, 8, std::to_string(names) + " genre names");
+  cat.genre_names.resize(names);
+  for (auto& g : cat.genre_names) g = r.str("genre name");
+  cat.genres.resize(count("genre lists", 4, true));
+  for (auto& list : cat.genres) {
+    uint32_t m = r.u32("genre list length");
+    r.need(m, 2, std::to_string(m) + " genres");
+    list.resize(m);
+    for (auto& g : list) {
+      uint16_t lo = r.u8("genre"), hi = r.u8("genre");
+      g = static_cast<uint16_t>(lo | hi << 8);
+      if (g >= names) r.fail("genre " + std::to_string(g) + " is beyond the " + std::to_string(names) + " genre names");
+    }
+  }
+  cat.rating_counts.resize(count("rating counts", 4, true));
+  for (auto& n : cat.rating_counts) n = r.u32("rating count");
+  expect_consumed(r);
+  return cat;
+}
+
 }  // namespace
 
 std::vector<RawSection> detail::split_model_file(std::string_view bytes, const std::string& name) {
@@ -469,6 +569,25 @@ std::string encode_model(const SavedModel& m) {
   write_record(w, m.record);
   end_section(w, at);
 
+  if (!m.history.empty()) {
+    if (m.history.n_users() != c.n_users)
+      throw Error("cannot encode a model file: the history has " + std::to_string(m.history.n_users()) +
+                  " users, the model " + std::to_string(c.n_users));
+    at = begin_section(w, kTagHistory);
+    write_history(w, m.history);
+    end_section(w, at);
+  }
+  const Catalog& cat = m.catalog;
+  for (size_t n : {cat.titles.size(), cat.years.size(), cat.genres.size(), cat.rating_counts.size()})
+    if (n != 0 && n != c.n_items)
+      throw Error("cannot encode a model file: the catalog has a part of " + std::to_string(n) +
+                  " entries for " + std::to_string(c.n_items) + " items");
+  if (!(cat == Catalog{})) {
+    at = begin_section(w, kTagCatalog);
+    write_catalog(w, cat);
+    end_section(w, at);
+  }
+
   if (!m.optimizer_state.empty()) {
     at = begin_section(w, kTagOptimizer);
     w.bytes(
@@ -486,7 +605,7 @@ SavedModel decode_model(std::string_view bytes, const std::string& name, ModelFi
   check_checksum(bytes, name, &checksum);
 
   // The sections this build knows, each at most once; unknown ones are skipped.
-  std::optional<SectionView> config_s, params_s, ids_s, record_s, optimizer_s;
+  std::optional<SectionView> config_s, params_s, ids_s, record_s, optimizer_s, history_s, catalog_s;
   ModelFileInfo seen;
   seen.version = version;
   seen.bytes = bytes.size();
@@ -508,6 +627,12 @@ SavedModel decode_model(std::string_view bytes, const std::string& name, ModelFi
         break;
       case kTagOptimizer:
         slot = &optimizer_s;
+        break;
+      case kTagHistory:
+        slot = &history_s;
+        break;
+      case kTagCatalog:
+        slot = &catalog_s;
         break;
       default:
         break;
@@ -556,6 +681,14 @@ SavedModel decode_model(std::string_view bytes, const std::string& name, ModelFi
   ByteReader rr = section_reader(*record_s, name);
   m.record = read_record(rr);
 
+  if (history_s) {
+    ByteReader hr = section_reader(*history_s, name);
+    m.history = read_history(hr, config);
+  }
+  if (catalog_s) {
+    ByteReader kr = section_reader(*catalog_s, name);
+    m.catalog = read_catalog(kr, config);
+  }
   if (optimizer_s) m.optimizer_state.assign(optimizer_s->payload.begin(), optimizer_s->payload.end());
   if (info) *info = std::move(seen);
   return m;
@@ -612,6 +745,17 @@ void save_model(const std::string& path, const SavedModel& m) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+size_t attach_training_data(SavedModel& m, const Ratings& train, const Items* items, bool keep_history) {
+  COFI_ASSERT(m.model);
+  const ModelConfig& c = m.model->config();
+  size_t matched = 0;
+  m.catalog = items ? catalog_from(m.items, *items, &matched) : Catalog{};
+  m.catalog.rating_counts.assign(c.n_items, 0);
+  for (uint32_t i : train.item) ++m.catalog.rating_counts[i];
+  m.history = keep_history ? group_by_user(train, c.n_users) : UserItems{};
+  return matched;
 }
 
 SavedModel load_model(const std::string& path, ModelFileInfo* info) {

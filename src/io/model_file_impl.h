@@ -37,12 +37,14 @@ inline constexpr uint32_t kTagParameters = section_tag("PARM");
 inline constexpr uint32_t kTagIds = section_tag("IDMP");
 inline constexpr uint32_t kTagRecord = section_tag("RECD");
 inline constexpr uint32_t kTagOptimizer = section_tag("OPTM");
+inline constexpr uint32_t kTagHistory = section_tag("HIST");
+inline constexpr uint32_t kTagCatalog = section_tag("ITEM");
 
 // Parameter flags (u8).
 inline constexpr uint8_t kParamTrainable = 1;
 inline constexpr uint8_t kParamSparse = 2;
 
-// "config", "parameters", "id maps", "record", "optimizer state"; an unknown tag as its four
+// "config", "parameters", "id maps", "record", "optimizer state", "history", "catalog"; an unknown tag as its four
 // bytes, quoted.
 std::string section_name(uint32_t tag);
 

@@ -1,6 +1,8 @@
 // The loops shared by `dot` and `dotbias` (dot_model.cpp, dotbias_model.cpp): the prediction is
 // user . item, plus the user's and the item's bias for dotbias, through the y_range sigmoid when
 // it is on.
+#include <Eigen/Core>
+
 #include "cofi/error.h"
 #include "model_impl.h"
 
@@ -76,6 +78,60 @@ void DotProductModel::run(const uint32_t* users, const uint32_t* items, size_t n
     float s = 1.0f;
     out[b] = y_range ? sigmoid_range(x, lo, hi, &s) : x;
     if (slope) slope[b] = s;
+  }
+}
+
+void DotProductModel::predict_row(Side side, const float* vec, const uint32_t* others, size_t n, float* out,
+                                  float* jacobian) const {
+  // vec = [factors (k), bias (dotbias)]; the other side's rows come from the tables.
+  const Side other = side == Side::user ? Side::item : Side::user;
+  check_side_indices(config_, other, others, n);
+  const uint32_t k = config_.user_factors;
+  const Parameter& table = params_[other == Side::user ? 0 : 1];
+  const float* bias = biases_ ? params_[other == Side::user ? 2 : 3].value.data() : nullptr;
+  const size_t d = side_size(side);
+  const bool y_range = config_.y_range;
+  const float lo = config_.y_min, hi = config_.y_max;
+  for (size_t b = 0; b < n; ++b) {
+    const float* o = table.row(others[b]);
+    float x = 0.0f;
+    for (uint32_t f = 0; f < k; ++f) x += vec[f] * o[f];
+    // fastai's order: dot + user bias + item bias.
+    if (biases_) x = side == Side::user ? x + vec[k] + bias[others[b]] : x + bias[others[b]] + vec[k];
+    float s = 1.0f;
+    out[b] = y_range ? sigmoid_range(x, lo, hi, &s) : x;
+    if (jacobian) {
+      float* j = jacobian + b * d;
+      for (uint32_t f = 0; f < k; ++f) j[f] = s * o[f];
+      if (biases_) j[k] = s;
+    }
+  }
+}
+
+void DotProductModel::score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end,
+                                  float* out, bool item_bias) const {
+  using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Stride = Eigen::OuterStride<>;
+  COFI_ASSERT(item_begin <= item_end && item_end <= config_.n_items);
+  const auto k = static_cast<Eigen::Index>(config_.user_factors);
+  const auto m = static_cast<Eigen::Index>(item_end - item_begin);
+  const auto rows = static_cast<Eigen::Index>(n);
+  const auto d = static_cast<Eigen::Index>(side_size(Side::user));
+  // scores (n x m) = users' factors (n x k, rows d apart) . items' factors^T (k x m), one GEMM.
+  Eigen::Map<const Matrix, 0, Stride> u(user_vectors, rows, k, Stride(d));
+  Eigen::Map<const Matrix> v(params_[1].row(item_begin), m, k);
+  Eigen::Map<Matrix> s(out, rows, m);
+  s.noalias() = u * v.transpose();
+  if (!biases_) return;
+  // The user's bias does not change the user's ranking but keeps the scores the model's logits.
+  const float* ib = params_[3].value.data() + item_begin;
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    float* row = out + r * m;
+    const float ub = user_vectors[r * d + k];
+    if (item_bias)
+      for (Eigen::Index j = 0; j < m; ++j) row[j] = row[j] + ub + ib[j];
+    else
+      for (Eigen::Index j = 0; j < m; ++j) row[j] = row[j] + ub;
   }
 }
 

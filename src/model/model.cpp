@@ -1,6 +1,8 @@
 #include "cofi/model/model.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <utility>
 
 #include "cofi/error.h"
@@ -23,6 +25,45 @@ std::unique_ptr<Model> Model::create(const ModelConfig& config, uint64_t seed) {
     }
   }
   throw Error("model: unknown kind " + std::to_string(static_cast<int>(config.kind)));
+}
+
+size_t Model::side_size(Side side) const {
+  size_t n = 0;
+  for (const auto& p : params_)
+    if (p.sparse && p.key == row_key(side)) n += p.cols;
+  return n;
+}
+
+void Model::side_vector(Side side, uint32_t row, float* out) const {
+  const uint32_t rows = side == Side::user ? config_.n_users : config_.n_items;
+  if (row >= rows)
+    throw Error(std::string(side == Side::user ? "user" : "item") + " index " + std::to_string(row) +
+                " is outside the model's " + std::to_string(rows));
+  for (const auto& p : params_)
+    if (p.sparse && p.key == row_key(side)) {
+      std::copy(p.row(row), p.row(row) + p.cols, out);
+      out += p.cols;
+    }
+}
+
+const Parameter& Model::embedding(Side side) const {
+  for (const auto& p : params_)
+    if (p.sparse && p.key == row_key(side) && p.cols > 1) return p;
+  for (const auto& p : params_)  // an embedding of size 1
+    if (p.sparse && p.key == row_key(side)) return p;
+  COFI_ASSERT(false && "every model has an embedding per side");
+  return params_.front();
+}
+
+void Model::score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end, float* out,
+                        bool /*item_bias: no separate item bias in this kind*/) const {
+  // The general path: each user's predictions for the items, one predict_row call per user.
+  COFI_ASSERT(item_begin <= item_end && item_end <= config_.n_items);
+  const size_t m = item_end - item_begin;
+  std::vector<uint32_t> items(m);
+  for (size_t j = 0; j < m; ++j) items[j] = item_begin + static_cast<uint32_t>(j);
+  const size_t d = side_size(Side::user);
+  for (size_t u = 0; u < n; ++u) predict_row(Side::user, user_vectors + u * d, items.data(), m, out + u * m, nullptr);
 }
 
 namespace model_detail {
@@ -63,6 +104,15 @@ void fill_trunc_normal(Parameter& p, float stddev, SplitMix64& rng) {
 }
 
 void fill_constant(Parameter& p, float value) { p.value.assign(p.value.size(), value); }
+
+void check_side_indices(const ModelConfig& config, Side side, const uint32_t* others, size_t n) {
+  const uint32_t rows = side == Side::user ? config.n_users : config.n_items;
+  const char* what = side == Side::user ? "user" : "item";
+  for (size_t b = 0; b < n; ++b)
+    if (others[b] >= rows)
+      throw Error(std::string("model: ") + what + " index " + std::to_string(others[b]) + " at row " +
+                  std::to_string(b) + " is out of range (the model has " + std::to_string(rows) + " " + what + "s)");
+}
 
 void check_indices(const ModelConfig& config, const uint32_t* users, const uint32_t* items, size_t n) {
   // One compare a row, kept out of the models' loops; the error case is found in a second pass.

@@ -30,6 +30,8 @@ void fill_constant(Parameter& p, float value);
 
 // Throws cofi::Error for the first user or item index outside the config's tables.
 void check_indices(const ModelConfig& config, const uint32_t* users, const uint32_t* items, size_t n);
+// Throws cofi::Error for the first index in others[0..n) outside `side`'s table.
+void check_side_indices(const ModelConfig& config, Side side, const uint32_t* others, size_t n);
 
 // fastai's SigmoidRange: sigmoid(x) * (hi - lo) + lo, in PyTorch's order of operations. The two
 // overloads round identically, so training and eval predictions agree; *slope receives
@@ -53,6 +55,10 @@ class DotProductModel final : public Model {
                uint64_t seed) override;
   void backward(const float* dout, Gradients& grads) override;
   void predict(const uint32_t* users, const uint32_t* items, size_t n, float* out) const override;
+  void predict_row(Side side, const float* vec, const uint32_t* others, size_t n, float* out,
+                   float* jacobian) const override;
+  void score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end, float* out,
+                   bool item_bias) const override;
 
  private:
   // The batch loop; slope (n values, or null) receives d out / d(sum before the sigmoid).

@@ -191,39 +191,98 @@ class NnModel final : public Model {
 
   void predict(const uint32_t* users, const uint32_t* items, size_t n, float* out) const override {
     check_indices(config_, users, items, n);
-    // Eval-mode BatchNorm as PyTorch's CPU kernel computes it: y = a * alpha + beta with
-    // alpha = weight / sqrt(running_var + eps), beta = bias - running_mean * alpha.
-    std::vector<std::vector<float>> shift(layers_.size()), scale(layers_.size());
-    if (config_.batch_norm) {
-      for (size_t i = 0; i < layers_.size(); ++i) {
-        const Layer& l = layers_[i];
-        const float* gamma = params_[l.bn_weight].value.data();
-        const float* beta = params_[l.bn_bias].value.data();
-        const float* mean = params_[l.running_mean].value.data();
-        const float* var = params_[l.running_var].value.data();
-        scale[i].resize(l.out);
-        shift[i].resize(l.out);
-        for (uint32_t j = 0; j < l.out; ++j) {
-          float inv_std = 1.0f / std::sqrt(var[j] + static_cast<float>(kBnEps));
-          scale[i][j] = inv_std * gamma[j];
-          shift[i][j] = beta[j] - mean[j] * scale[i][j];
-        }
-      }
-    }
+    const EvalNorm norm = eval_norm();
     Matrix x, act;
     for (size_t start = 0; start < n; start += kPredictChunk) {
       const size_t m = std::min(kPredictChunk, n - start);
       gather(users + start, items + start, m, x);
       for (size_t i = 0; i < layers_.size(); ++i) {
         linear_relu(layers_[i], x, act);
-        if (config_.batch_norm) affine(scale[i].data(), shift[i].data(), act);
+        if (config_.batch_norm) affine(norm.scale[i].data(), norm.shift[i].data(), act);
         x.swap(act);
       }
       head(x, out + start, nullptr);
     }
   }
 
+  void predict_row(Side side, const float* vec, const uint32_t* others, size_t n, float* out,
+                   float* jacobian) const override {
+    const Side other = side == Side::user ? Side::item : Side::user;
+    check_side_indices(config_, other, others, n);
+    const EvalNorm norm = eval_norm();
+    const uint32_t uf = config_.user_factors, itf = config_.item_factors;
+    const uint32_t d = side == Side::user ? uf : itf;
+    const uint32_t offset = side == Side::user ? 0 : uf;  // where vec sits in a row of x0
+    const Parameter& table = params_[other == Side::user ? 0 : 1];
+    std::vector<float> slope(jacobian ? kPredictChunk : 0);
+    // Per chunk: x0 = [user, item] rows with vec in place, the eval forward pass keeping each
+    // layer's ReLU output (its sign is the ReLU's derivative), then one backward pass from the
+    // head with d out[b] / d out[b] = 1; rows are independent in eval mode, so row b of the
+    // result is d out[b] / d x0[b].
+    Matrix x0;
+    std::vector<Matrix> acts(layers_.size()), outs(layers_.size());
+    for (size_t start = 0; start < n; start += kPredictChunk) {
+      const size_t m = std::min(kPredictChunk, n - start);
+      x0.resize(static_cast<Eigen::Index>(m), uf + itf);
+      for (size_t b = 0; b < m; ++b) {
+        float* row = x0.data() + b * (uf + itf);
+        std::memcpy(row + offset, vec, d * sizeof(float));
+        std::memcpy(row + (offset == 0 ? uf : 0), table.row(others[start + b]), table.cols * sizeof(float));
+      }
+      const Matrix* x = &x0;
+      for (size_t i = 0; i < layers_.size(); ++i) {
+        linear_relu(layers_[i], *x, acts[i]);
+        outs[i] = acts[i];
+        if (config_.batch_norm) affine(norm.scale[i].data(), norm.shift[i].data(), outs[i]);
+        x = &outs[i];
+      }
+      head(*x, out + start, jacobian ? slope.data() : nullptr);
+      if (!jacobian) continue;
+      const auto rows = static_cast<Eigen::Index>(m);
+      Matrix dx = Eigen::Map<const Eigen::VectorXf>(slope.data(), rows) *
+                  ConstRowMap(params_[final_weight_].value.data(), final_in_);
+      for (size_t i = layers_.size(); i-- > 0;) {
+        const Layer& l = layers_[i];
+        if (config_.batch_norm)
+          for (Eigen::Index b = 0; b < rows; ++b)
+            for (uint32_t j = 0; j < l.out; ++j) dx(b, j) *= norm.scale[i][j];
+        dx.array() *= (acts[i].array() > 0.0f).cast<float>();
+        Matrix next = dx * weights(l);
+        dx.swap(next);
+      }
+      for (size_t b = 0; b < m; ++b)
+        std::memcpy(jacobian + (start + b) * d, dx.data() + b * (uf + itf) + offset, d * sizeof(float));
+    }
+  }
+
  private:
+  // Eval-mode BatchNorm as PyTorch's CPU kernel computes it: y = a * alpha + beta with
+  // alpha = weight / sqrt(running_var + eps), beta = bias - running_mean * alpha; per layer.
+  struct EvalNorm {
+    std::vector<std::vector<float>> scale, shift;
+  };
+  EvalNorm eval_norm() const {
+    EvalNorm e;
+    e.scale.resize(layers_.size());
+    e.shift.resize(layers_.size());
+    if (!config_.batch_norm) return e;
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      const Layer& l = layers_[i];
+      const float* gamma = params_[l.bn_weight].value.data();
+      const float* beta = params_[l.bn_bias].value.data();
+      const float* mean = params_[l.running_mean].value.data();
+      const float* var = params_[l.running_var].value.data();
+      e.scale[i].resize(l.out);
+      e.shift[i].resize(l.out);
+      for (uint32_t j = 0; j < l.out; ++j) {
+        float inv_std = 1.0f / std::sqrt(var[j] + static_cast<float>(kBnEps));
+        e.scale[i][j] = inv_std * gamma[j];
+        e.shift[i][j] = beta[j] - mean[j] * e.scale[i][j];
+      }
+    }
+    return e;
+  }
+
   struct Layer {
     uint32_t in = 0, out = 0;
     float p = 0.0f;  // dropout after the layer

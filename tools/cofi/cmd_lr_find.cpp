@@ -34,8 +34,8 @@ int run_lr_find(const Args& args) {
               "  minimum  %.3e  (the minimum's rate / 10)\n  steep    %.3e  (steepest descent)\n",
               r.valley, r.minimum, r.steep);
   if (args.has("plot")) {
-    Series loss{"smoothed loss", "#1f77b4", r.lrs, r.smoothed, false};
-    Series picks{"valley", "#d62728", {r.valley}, {0}, true};
+    Series loss{"smoothed loss", "#1f77b4", r.lrs, r.smoothed, false, {}, 4};
+    Series picks{"valley", "#d62728", {r.valley}, {0}, true, {}, 4};
     // Mark the suggestion on the curve.
     for (size_t k = 0; k < r.lrs.size(); ++k)
       if (r.lrs[k] == r.valley) picks.y[0] = r.smoothed[k];

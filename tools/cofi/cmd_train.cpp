@@ -141,6 +141,12 @@ int run_train(const Args& args) {
     for (float r : data.train.rating) sum += r;
     saved.record.rating_mean = sum / static_cast<double>(data.train.size());
     saved.model = std::move(model);
+    // Titles and genres: --items, else the training data's own folder when it has an item file.
+    std::optional<Items> items = args.has("items") ? load_items(args.str("items")) : find_items(data.source);
+    size_t described = attach_training_data(saved, data.train, items ? &*items : nullptr, !args.flag("no-history"));
+    if (items && described == 0)
+      std::printf("warning: none of the %zu items in %s are among the model's items\n", items->size(),
+                  args.has("items") ? args.str("items").c_str() : data.source.c_str());
     save_model(out, saved);
     std::printf("model saved to %s\n", out.c_str());
   }

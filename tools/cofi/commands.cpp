@@ -2,6 +2,7 @@
 // declared once. Handlers live in cmd_*.cpp.
 #include "cli.h"
 #include "commands_impl.h"
+#include "model_use.h"
 #include "train_options.h"
 
 namespace cofi::cli {
@@ -64,6 +65,10 @@ const std::vector<CommandSpec>& commands() {
        {},
        {train_data_options(), model_options(), optimizer_options(),
         {{"--out", "FILE", "save the model here", ""},
+         {"--items", "DATA", "save item titles and genres from this data set, folder or item file "
+                             "(default: the training data's own, when its folder has them)", ""},
+         {"--no-history", "", "leave the training ratings out of the model file (then recommend cannot "
+                              "exclude what a user rated)", ""},
          {"--resume", "MODEL", "train this saved model some more (saved back to it unless --out)", ""},
          {"--metrics", "FILE", "write every figure as JSON", ""},
          {"--plot", "FILE", "write the loss curves as an SVG image", ""},
@@ -92,9 +97,63 @@ const std::vector<CommandSpec>& commands() {
        "(the mean row of each of its tables); a pair with both unseen gets the mean training rating.",
        {},
        {{{"--model", "FILE", "model file to score", "", true},
-         {"--test", "DATA", "ratings to score: a file, a MovieLens folder or a data set name", "", true}},
+         {"--test", "DATA", "ratings to score: a file, a MovieLens folder or a data set name", "", true},
+         {"--ranking", "", "rank every unrated item for each test user instead: precision, recall, NDCG, MAP, "
+                           "MRR, hit rate and coverage at k, beside popularity and random baselines", ""},
+         {"-k,--k", "K", "cut-off of the ranked lists (--ranking)", "10"},
+         {"--threshold", "R", "a held-out rating at or above this is relevant (--ranking)", "4"},
+         {"--any-relevant", "", "every held-out item is relevant, whatever its rating (--ranking)", ""},
+         {"--no-item-bias", "", "rank without item biases (--ranking)", ""},
+         {"--seed", "S", "seed of the random baseline (--ranking)", "42"}},
         data_options()},
        run_eval},
+      {"recommend", "recommend items: for a user, for every user into a CSV, or for a new user from a few ratings",
+       "A new user (--rate or --ratings-file) is folded in: their factors and bias are fitted to their ratings with "
+       "the items held fixed (ridge regression through the model, l2 calibrated on the model's own users), so "
+       "the model answers without retraining. Items the user rated are left out unless --include-rated.",
+       {},
+       {model_use_options(),
+        {{"--user", "ID", "a user of the model (raw id)", ""},
+         {"--users", "all|FILE", "every user, or the users listed in FILE (one id per line): CSV to --out or stdout", ""},
+         {"--rate", "ITEM:R,...", "ratings of a new user (raw item ids)", ""},
+         {"--ratings-file", "FILE", "ratings of a new user, one ITEM,RATING per line", ""},
+         {"-n,--top", "N", "how many items", "10"},
+         {"--include-rated", "", "also recommend items the user rated", ""},
+         {"--genre", "NAME", "only items of this genre", ""},
+         {"--exclude", "FILE", "never recommend the items listed in FILE (one id per line)", ""},
+         {"--no-item-bias", "", "rank by the user's taste alone, without items' biases (popularity)", ""},
+         {"--why", "", "show the rated items that contribute most to each recommendation", ""},
+         {"--out", "FILE", "write the batch (--users) to this CSV", ""},
+         {"--threads", "N", "threads for a batch (0: all cores)", "0"}}},
+       run_recommend},
+      {"similar", "items most like an item (by title or id), or users most like a user",
+       "Cosine similarity of the embeddings. A title search is case-insensitive; an exact title wins, then the "
+       "most-rated match.",
+       {},
+       {model_use_options(),
+        {{"--item", "TITLE", "an item by (part of) its title", ""},
+         {"--item-id", "ID", "an item by raw id", ""},
+         {"--user", "ID", "a user by raw id: similar users", ""},
+         {"-n,--top", "N", "how many", "10"},
+         {"--min-ratings", "N", "only items with at least N training ratings (rare items' factors are mostly noise)",
+          "20"},
+         {"--genre", "NAME", "only items of this genre", ""},
+         {"--exclude", "FILE", "leave out the items listed in FILE", ""},
+         {"--threads", "N", "threads (0: all cores)", "0"}}},
+       run_similar},
+      {"explain", "what the model learned: lowest and highest item biases, principal components of the item factors",
+       "As the recipe interprets a model: item biases among items with enough ratings, then the top principal "
+       "components of the factors of the most-rated items with the items at each end, and --plot maps the items "
+       "on the first two.",
+       {},
+       {model_use_options(),
+        {{"-n,--top", "N", "items listed at each end", "10"},
+         {"--min-ratings", "N", "items with at least N training ratings for the biases", "50"},
+         {"--pca-items", "N", "the N most-rated items go into the components (the recipe: 1000)", "1000"},
+         {"--components", "N", "principal components", "3"},
+         {"--plot", "FILE", "write the items on the first two components as an SVG image", ""},
+         {"--labels", "N", "label the N most-rated items in the plot", "50"}}},
+       run_explain},
   };
   return table;
 }

@@ -14,6 +14,9 @@ int run_train(const Args& args);
 int run_lr_find(const Args& args);
 int run_inspect(const Args& args);
 int run_eval(const Args& args);
+int run_recommend(const Args& args);
+int run_similar(const Args& args);
+int run_explain(const Args& args);
 
 // The data options of data_options() as load options.
 LoadOptions load_options_from(const Args& args);

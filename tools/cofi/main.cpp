@@ -21,7 +21,9 @@ std::vector<std::string> words(const std::string& path) {
   return out;
 }
 
-std::string bare(const std::string& name) {
+// "--valid-pct" -> "valid-pct"; "-n,--top" -> "top" (a short alias is looked up by its long name).
+std::string bare(std::string name) {
+  if (size_t comma = name.rfind(','); comma != std::string::npos) name.erase(0, comma + 1);
   size_t k = name.find_first_not_of('-');
   return k == std::string::npos ? name : name.substr(k);
 }

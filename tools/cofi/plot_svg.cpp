@@ -75,7 +75,13 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
     if (s.points) {
       for (size_t k = 0; k < s.x.size(); ++k)
         if (std::isfinite(s.y[k]))
-          svg += "<circle cx=\"" + num(px(s.x[k])) + "\" cy=\"" + num(py(s.y[k])) + "\" r=\"4\" fill=\"" + s.color + "\"/>\n";
+        {
+          svg += "<circle cx=\"" + num(px(s.x[k])) + "\" cy=\"" + num(py(s.y[k])) + "\" r=\"" + num(s.radius) +
+                 "\" fill=\"" + s.color + "\"/>\n";
+          if (k < s.point_labels.size() && !s.point_labels[k].empty())
+            svg += "<text x=\"" + num(px(s.x[k]) + 5) + "\" y=\"" + num(py(s.y[k]) + 4) + "\" font-size=\"10\">" +
+                   escape(s.point_labels[k]) + "</text>\n";
+        }
     } else {
       std::string pts;
       for (size_t k = 0; k < s.x.size(); ++k)
@@ -92,14 +98,14 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
 
 std::string loss_curves_svg(const std::vector<double>& batch_losses, const std::vector<double>& valid_x,
                             const std::vector<double>& valid_y) {
-  Series train{"train loss (smoothed)", "#1f77b4", {}, {}, false};
+  Series train{"train loss (smoothed)", "#1f77b4", {}, {}, false, {}, 4};
   double avg = 0;
   for (size_t k = 0; k < batch_losses.size(); ++k) {
     avg = 0.98 * avg + 0.02 * batch_losses[k];
     train.x.push_back(static_cast<double>(k + 1));
     train.y.push_back(avg / (1.0 - std::pow(0.98, static_cast<double>(k + 1))));  // debiased, as fastai
   }
-  Series valid{"valid MSE", "#d62728", valid_x, valid_y, true};
+  Series valid{"valid MSE", "#d62728", valid_x, valid_y, true, {}, 4};
   return line_chart_svg("loss", "batches", "MSE", {train, valid});
 }
 

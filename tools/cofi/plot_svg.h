@@ -11,6 +11,8 @@ struct Series {
   std::string label, color;
   std::vector<double> x, y;
   bool points = false;  // markers instead of a line
+  std::vector<std::string> point_labels;  // with points: text beside each point ("" for none)
+  double radius = 4;                      // of the markers
 };
 
 // A chart of the series, axes fitted to the data; `log_x` for learning rates.

@@ -61,6 +61,14 @@ Layout detect_layout(const std::string& path);
 
 Dataset load_dataset(const std::string& name_or_path, const LoadOptions& options = {});
 
+// The item side data (titles, genres, years) of a data set name, a MovieLens folder, a file in
+// one (its folder is searched), or an item file itself: movies.csv (with links.csv beside it),
+// u.item (with u.genre beside it) or movies.dat. Throws cofi::Error naming the files looked for
+// when there is none.
+Items load_items(const std::string& name_or_path);
+// As load_items, but nullopt when there is no item file (a bad one still throws).
+std::optional<Items> find_items(const std::string& name_or_path);
+
 // Reads one predefined split's two files in the data set's format, re-indexed into its ids.
 struct TrainTest;
 TrainTest load_predefined_split(const Dataset& dataset, const std::string& split_name,

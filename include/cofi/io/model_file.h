@@ -3,7 +3,8 @@
 //
 //   "COFIMODL"  u32 format version (1)  u32 byte-order mark
 //   sections: u32 tag, u64 payload length, payload  (config, parameters, id maps, record,
-//             optionally optimizer state; unknown tags are skipped)
+//             optionally user histories, item catalog and optimizer state; unknown tags are
+//             skipped)
 //   u32 CRC-32 of everything before it
 //
 // All values are little-endian. The reader checks every count and length against the bytes
@@ -19,7 +20,9 @@
 #include <string_view>
 #include <vector>
 
+#include "cofi/data/catalog.h"
 #include "cofi/data/id_map.h"
+#include "cofi/data/user_items.h"
 #include "cofi/model/model.h"
 #include "cofi/train/trainer.h"
 
@@ -43,8 +46,18 @@ struct SavedModel {
   std::unique_ptr<Model> model;  // config and parameters (BatchNorm buffers included)
   IdMap users, items;            // raw id <-> model row; sizes n_users and n_items
   TrainingRecord record;
+  // The training ratings by user (empty when left out, `cofi train --no-history`): what
+  // recommendations exclude, ranking evaluation's candidates, fold-in's calibration.
+  UserItems history;
+  // Titles, years, genres and training counts of the items (parts may be empty, see Catalog).
+  Catalog catalog;
   std::vector<uint8_t> optimizer_state;  // opaque, for resuming training; may be empty
 };
+
+// Fills m.history (when `keep_history`) and m.catalog from the training ratings (in the model's
+// index space) and the items' side data (may be null): titles, years and genres looked up by raw
+// id, and each item's training rating count. Returns how many model items `items` described.
+size_t attach_training_data(SavedModel& m, const Ratings& train, const Items* items, bool keep_history = true);
 
 // What the reader saw, for `cofi inspect`.
 struct ModelFileSection {

@@ -14,6 +14,10 @@
 
 namespace cofi {
 
+// The two sides of a rating: the user who gives it and the item that gets it.
+enum class Side : uint8_t { user, item };
+inline RowKey row_key(Side side) { return side == Side::user ? RowKey::user : RowKey::item; }
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -46,6 +50,33 @@ class Model {
   // Eval-mode predictions (no dropout, BatchNorm running statistics), safe to call from several
   // threads at once. Equals forward(training = false). Throws like forward().
   virtual void predict(const uint32_t* users, const uint32_t* items, size_t n, float* out) const = 0;
+
+  // --- One user or item given by its own parameters rather than a table row ---
+  // (fold-in of a new user, explanations, recommending for a vector that is not in the tables.)
+  // A side's vector is that side's row of every sparse parameter keyed by it, concatenated in
+  // parameter order: dot: the k factors; dotbias: the k factors then the bias; nn: the embedding.
+  size_t side_size(Side side) const;
+  // The vector of table row `row` of `side` (side_size(side) floats into out).
+  void side_vector(Side side, uint32_t row, float* out) const;
+  // The embedding table of a side (u_weight, embeds.1.weight, ...): the first sparse parameter
+  // keyed by it with more than one column.
+  const Parameter& embedding(Side side) const;
+
+  // Eval-mode predictions for one row of `side` given as `vec` (side_size(side) floats) against
+  // rows `others[0..n)` of the other side, into out[0..n). When `jacobian` is not null it receives
+  // d out[b] / d vec, row-major n x side_size(side). Throws cofi::Error for an index outside the
+  // other side's table. Safe to call from several threads at once.
+  virtual void predict_row(Side side, const float* vec, const uint32_t* others, size_t n, float* out,
+                           float* jacobian) const = 0;
+
+  // Ranking scores of items [item_begin, item_end) for n users given as vectors (n x
+  // side_size(user), row-major) into out (n x (item_end - item_begin), row-major). The scores
+  // are a strictly increasing function of each user's predictions (dot and dotbias: the value
+  // before the y_range sigmoid, computed as one matrix product; nn: the predictions), so ranking
+  // by them is ranking by predicted rating. `item_bias` false leaves dotbias's item biases out:
+  // a ranking by taste alone, without the items' general popularity. Safe from several threads.
+  virtual void score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end, float* out,
+                           bool item_bias = true) const;
 
  protected:
   explicit Model(ModelConfig config) : config_(std::move(config)) {}
