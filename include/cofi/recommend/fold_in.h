@@ -21,7 +21,7 @@ namespace cofi {
 
 struct FoldInOptions {
   double l2 = 1.0;           // ridge strength (see calibrate_fold_in_l2 for a model's own)
-  int max_iterations = 50;   // Gauss-Newton steps
+  int max_iterations = 100;  // Gauss-Newton steps (nn's ReLU kinks can take a few dozen)
   double tolerance = 1e-7;   // stop when a step lowers L by less than this share of L
 };
 
