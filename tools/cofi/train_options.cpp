@@ -1,6 +1,7 @@
 // The option groups and their parsing for the commands that train (train, lr-find).
 #include "train_options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -52,6 +53,16 @@ const std::vector<OptionSpec>& optimizer_options() {
       {"--dense", "", "update every embedding row at every step (PyTorch's semantics; slow)", ""},
       {"--seed", "S", "seed of initialisation and batch order", "1"},
   };
+  return options;
+}
+
+std::vector<OptionSpec> with_defaults(std::vector<OptionSpec> options,
+                                      const std::vector<std::pair<std::string, std::string>>& defaults) {
+  for (const auto& [name, value] : defaults) {
+    auto it = std::find_if(options.begin(), options.end(), [&](const OptionSpec& o) { return o.name == name; });
+    COFI_ASSERT(it != options.end());
+    it->default_value = value;
+  }
   return options;
 }
 

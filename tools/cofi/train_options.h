@@ -26,5 +26,8 @@ std::vector<float> parse_floats(const std::string& text, const char* option);
 const std::vector<OptionSpec>& train_data_options();
 const std::vector<OptionSpec>& model_options();
 const std::vector<OptionSpec>& optimizer_options();
+// A copy of `options` with some defaults changed: {{"--lr", "1e-3"}, ...}.
+std::vector<OptionSpec> with_defaults(std::vector<OptionSpec> options,
+                                      const std::vector<std::pair<std::string, std::string>>& defaults);
 
 }  // namespace cofi::cli
