@@ -107,6 +107,16 @@ int run_inspect(const Args& args) {
   print_settings(r.settings);
   std::printf("\ndata source  %s\n", r.data_source.empty() ? "(not recorded)" : r.data_source.c_str());
   std::printf("ratings      %s, mean %.4f\n", with_commas(r.n_ratings).c_str(), r.rating_mean);
+  if (m.history.empty())
+    std::printf("kept         no training ratings (recommend cannot leave out what users rated)\n");
+  else
+    std::printf("kept         %s training ratings of %s users\n", with_commas(m.history.size()).c_str(),
+                with_commas(m.history.n_users()).c_str());
+  size_t titled = 0;
+  for (const auto& t : m.catalog.titles) titled += !t.empty();
+  std::printf("catalog      titles for %s of %s items, %zu genres%s\n", with_commas(titled).c_str(),
+              with_commas(c.n_items).c_str(), m.catalog.genre_names.size(),
+              m.catalog.rating_counts.empty() ? "" : ", rating counts");
 
   std::printf("\nhistory      %zu epoch%s\n", r.history.size(), r.history.size() == 1 ? "" : "s");
   if (!r.history.empty()) {
