@@ -6,7 +6,7 @@ export COFI_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
 
 COFI := build/dev/bin/cofi
 
-.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train asan clean
+.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-recommend asan clean
 
 all: build
 
@@ -41,7 +41,7 @@ asan: deps
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan
 
-bench: bench-load bench-train
+bench: bench-load bench-train bench-recommend
 
 bench-load: release
 	@bash bench/run_load_bench.sh
@@ -49,6 +49,10 @@ bench-load: release
 # Needs Debian's python3-torch for the reference side (not a dependency of cofi itself).
 bench-train: release
 	@bash bench/run_train_bench.sh build/release/bin/cofi
+
+# Batch top-k against the bare matrix product, and fold-in latency (trains its models once).
+bench-recommend: release
+	@bash bench/run_recommend_bench.sh build/release/bin/cofi
 
 clean:
 	rm -rf build
