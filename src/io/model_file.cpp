@@ -453,8 +453,11 @@ UserItems read_history(ByteReader& r, const ModelConfig& c) {
   }
   h.ratings.resize(n);
   r.f32s(h.ratings.data(), n, "ratings");
-  for (uint32_t u = 0; u < users; ++u) {
+  // Every offset checked before any row is read through one (an offset past the end would read
+  // beyond the items).
+  for (uint32_t u = 0; u < users; ++u)
     if (h.offsets[u] > h.offsets[u + 1]) r.fail("row offsets are not ascending at user " + std::to_string(u));
+  for (uint32_t u = 0; u < users; ++u) {
     for (uint64_t k = h.offsets[u] + 1; k < h.offsets[u + 1]; ++k)
       if (h.items[k] <= h.items[k - 1])
         r.fail("the items of user " + std::to_string(u) + " are not ascending and unique");

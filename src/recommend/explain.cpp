@@ -12,9 +12,12 @@
 namespace cofi {
 
 std::optional<BiasExtremes> item_bias_extremes(const SavedModel& m, uint32_t min_ratings, size_t n) {
+  // An item-keyed table of one column other than the item embedding: with one factor, dot's and
+  // nn's embedding has one column too and is not a bias.
   const Parameter* bias = nullptr;
+  const Parameter* embedding = &m.model->embedding(Side::item);
   for (const auto& p : m.model->parameters())
-    if (p.sparse && p.key == RowKey::item && p.cols == 1) bias = &p;
+    if (p.sparse && p.key == RowKey::item && p.cols == 1 && &p != embedding) bias = &p;
   if (!bias) return std::nullopt;
   const auto& counts = m.catalog.rating_counts;
   std::vector<std::pair<float, uint32_t>> eligible;

@@ -30,7 +30,7 @@ int run_explain(const Args& args) {
     for (const auto& [bias, item] : b->highest) std::printf("    %+.3f  %s\n", bias, item_name(m, item).c_str());
     std::printf("\n");
   } else {
-    std::printf("item biases: a %s model has none\n\n", to_string(c.kind));
+    std::printf("item biases: none (the %s model has no bias terms)\n\n", to_string(c.kind));
   }
 
   // The recipe takes the 1000 most-rated movies for the PCA.
