@@ -28,7 +28,9 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_recommend MODEL [--k 10] [--threads 0] [--fold-in-calls 10000] [--ratings 20]\n");
+    std::fprintf(
+        stderr,
+        "usage: bench_recommend MODEL [--k 10] [--threads 0] [--fold-in-calls 10000] [--ratings 20]\n");
     return 2;
   }
   size_t k = 10, calls = 10000, n_ratings = 20;
@@ -36,10 +38,14 @@ int main(int argc, char** argv) {
   for (int a = 2; a + 1 < argc; a += 2) {
     std::string opt = argv[a];
     unsigned long v = std::stoul(argv[a + 1]);
-    if (opt == "--k") k = v;
-    else if (opt == "--threads") threads = static_cast<unsigned>(v);
-    else if (opt == "--fold-in-calls") calls = v;
-    else if (opt == "--ratings") n_ratings = v;
+    if (opt == "--k")
+      k = v;
+    else if (opt == "--threads")
+      threads = static_cast<unsigned>(v);
+    else if (opt == "--fold-in-calls")
+      calls = v;
+    else if (opt == "--ratings")
+      n_ratings = v;
   }
   threads = cofi::resolve_threads(threads);
   auto t_load = Clock::now();
@@ -61,7 +67,8 @@ int main(int argc, char** argv) {
   auto t_gemm = Clock::now();
   cofi::parallel_for(blocks, threads, [&](size_t b) {
     const size_t first = b * block, rows = std::min(block, c.n_users - first);
-    Eigen::Map<const Matrix> u(ue.row(static_cast<uint32_t>(first)), static_cast<Eigen::Index>(rows), ue.cols);
+    Eigen::Map<const Matrix> u(ue.row(static_cast<uint32_t>(first)), static_cast<Eigen::Index>(rows),
+                               ue.cols);
     Matrix s = u * v.transpose();
     checksums[b] = s(0, 0);  // keeps the product from being optimised away
   });
@@ -82,7 +89,8 @@ int main(int argc, char** argv) {
   const double flops = 2.0 * c.n_users * c.n_items * c.item_factors;
   std::printf("\nbatch top-%zu, every user\n", k);
   std::printf("  bare Eigen product  %8.3f s  (%.1f GFLOP/s)\n", gemm_s, flops / gemm_s * 1e-9);
-  std::printf("  cofi top-k          %8.3f s  (%.0f users/s, %zu items listed)\n", rank_s, c.n_users / rank_s, listed);
+  std::printf("  cofi top-k          %8.3f s  (%.0f users/s, %zu items listed)\n", rank_s, c.n_users / rank_s,
+              listed);
   std::printf("  ratio               %8.2fx the bare product (target: at most 1.5x)\n", rank_s / gemm_s);
 
   // --- Fold-in of a new user with n_ratings ratings of popular items, then a top-k. ---
@@ -108,8 +116,11 @@ int main(int argc, char** argv) {
     if (recs.empty()) std::abort();
   }
   std::sort(ms.begin(), ms.end());
-  auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * static_cast<double>(ms.size())))]; };
-  std::printf("\nfold-in of a new user with %zu ratings + top-%zu, %zu calls, one thread\n", n_ratings, k, calls);
+  auto pct = [&](double p) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(p * static_cast<double>(ms.size())))];
+  };
+  std::printf("\nfold-in of a new user with %zu ratings + top-%zu, %zu calls, one thread\n", n_ratings, k,
+              calls);
   std::printf("  p50 %.3f ms   p99 %.3f ms   max %.3f ms\n", pct(0.50), pct(0.99), ms.back());
   return 0;
 }

@@ -17,8 +17,8 @@ DotProductModel::DotProductModel(const ModelConfig& config, bool biases) : Model
   }
 }
 
-void DotProductModel::forward(const uint32_t* users, const uint32_t* items, size_t n, float* out, bool training,
-                              uint64_t /*seed: no dropout here*/) {
+void DotProductModel::forward(const uint32_t* users, const uint32_t* items, size_t n, float* out,
+                              bool training, uint64_t /*seed: no dropout here*/) {
   has_batch_ = false;  // until this batch is complete: backward() after a throw is a bug
   if (!training) {
     predict(users, items, n, out);
@@ -61,7 +61,8 @@ void DotProductModel::predict(const uint32_t* users, const uint32_t* items, size
   run(users, items, n, out, nullptr);
 }
 
-void DotProductModel::run(const uint32_t* users, const uint32_t* items, size_t n, float* out, float* slope) const {
+void DotProductModel::run(const uint32_t* users, const uint32_t* items, size_t n, float* out,
+                          float* slope) const {
   const uint32_t k = config_.user_factors;
   const Parameter& uw = params_[0];
   const Parameter& iw = params_[1];

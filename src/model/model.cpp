@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "cofi/error.h"
 #include "model_impl.h"
@@ -55,15 +55,16 @@ const Parameter& Model::embedding(Side side) const {
   return params_.front();
 }
 
-void Model::score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end, float* out,
-                        bool /*item_bias: no separate item bias in this kind*/) const {
+void Model::score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end,
+                        float* out, bool /*item_bias: no separate item bias in this kind*/) const {
   // The general path: each user's predictions for the items, one predict_row call per user.
   COFI_ASSERT(item_begin <= item_end && item_end <= config_.n_items);
   const size_t m = item_end - item_begin;
   std::vector<uint32_t> items(m);
   for (size_t j = 0; j < m; ++j) items[j] = item_begin + static_cast<uint32_t>(j);
   const size_t d = side_size(Side::user);
-  for (size_t u = 0; u < n; ++u) predict_row(Side::user, user_vectors + u * d, items.data(), m, out + u * m, nullptr);
+  for (size_t u = 0; u < n; ++u)
+    predict_row(Side::user, user_vectors + u * d, items.data(), m, out + u * m, nullptr);
 }
 
 namespace model_detail {
@@ -111,7 +112,8 @@ void check_side_indices(const ModelConfig& config, Side side, const uint32_t* ot
   for (size_t b = 0; b < n; ++b)
     if (others[b] >= rows)
       throw Error(std::string("model: ") + what + " index " + std::to_string(others[b]) + " at row " +
-                  std::to_string(b) + " is out of range (the model has " + std::to_string(rows) + " " + what + "s)");
+                  std::to_string(b) + " is out of range (the model has " + std::to_string(rows) + " " + what +
+                  "s)");
 }
 
 void check_indices(const ModelConfig& config, const uint32_t* users, const uint32_t* items, size_t n) {

@@ -26,12 +26,17 @@ std::optional<BiasExtremes> item_bias_extremes(const SavedModel& m, uint32_t min
   BiasExtremes out;
   out.eligible = eligible.size();
   const size_t k = std::min(n, eligible.size());
-  auto low_first = [](const auto& a, const auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); };
-  auto high_first = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  auto low_first = [](const auto& a, const auto& b) {
+    return a.first < b.first || (a.first == b.first && a.second < b.second);
+  };
+  auto high_first = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
   std::vector<std::pair<float, uint32_t>> v = eligible;
   std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end(), low_first);
   out.lowest.assign(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k));
-  std::partial_sort(eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(k), eligible.end(), high_first);
+  std::partial_sort(eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(k), eligible.end(),
+                    high_first);
   out.highest.assign(eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(k));
   return out;
 }
@@ -40,10 +45,11 @@ std::vector<uint32_t> most_rated_items(const Catalog& catalog, size_t n) {
   std::vector<uint32_t> rows(catalog.rating_counts.size());
   std::iota(rows.begin(), rows.end(), 0u);
   const size_t k = std::min(n, rows.size());
-  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(k), rows.end(), [&](uint32_t a, uint32_t b) {
-    return catalog.rating_counts[a] > catalog.rating_counts[b] ||
-           (catalog.rating_counts[a] == catalog.rating_counts[b] && a < b);
-  });
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(k), rows.end(),
+                    [&](uint32_t a, uint32_t b) {
+                      return catalog.rating_counts[a] > catalog.rating_counts[b] ||
+                             (catalog.rating_counts[a] == catalog.rating_counts[b] && a < b);
+                    });
   rows.resize(k);
   return rows;
 }
@@ -53,7 +59,8 @@ ItemPca item_pca(const Model& model, std::span<const uint32_t> items, size_t com
   const auto k = static_cast<Eigen::Index>(e.cols);
   if (items.size() < 2) throw Error("pca: needs at least 2 items, found " + std::to_string(items.size()));
   if (components < 1 || components > e.cols)
-    throw Error("pca: components must be 1.." + std::to_string(e.cols) + ", found " + std::to_string(components));
+    throw Error("pca: components must be 1.." + std::to_string(e.cols) + ", found " +
+                std::to_string(components));
   const auto n = static_cast<Eigen::Index>(items.size());
   Eigen::MatrixXd x(n, k);
   for (Eigen::Index r = 0; r < n; ++r) {
@@ -77,7 +84,8 @@ ItemPca item_pca(const Model& model, std::span<const uint32_t> items, size_t com
     const Eigen::VectorXd proj = x * axis;
     out.explained.push_back(std::max(0.0, values[col]) / total);
     out.coordinates.emplace_back(static_cast<size_t>(n));
-    for (Eigen::Index r = 0; r < n; ++r) out.coordinates.back()[static_cast<size_t>(r)] = static_cast<float>(proj[r]);
+    for (Eigen::Index r = 0; r < n; ++r)
+      out.coordinates.back()[static_cast<size_t>(r)] = static_cast<float>(proj[r]);
   }
   return out;
 }
@@ -93,20 +101,24 @@ std::vector<Contribution> explain_prediction(const Model& model, const float* us
   model.predict_row(Side::user, user_vector, &item, 1, item_pred.data(), item_jac.data());
   using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const Eigen::MatrixXd j =
-      Eigen::Map<const RowMatrix>(jac.data(), static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d)).cast<double>();
+      Eigen::Map<const RowMatrix>(jac.data(), static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d))
+          .cast<double>();
   Eigen::MatrixXd a = j.transpose() * j;
   a.diagonal().array() += std::max(l2, 1e-9);
   // t = A^-1 J_item^T (A is symmetric), so effect_j = (J_j . t) w_j.
-  const Eigen::VectorXd ji = Eigen::Map<const Eigen::VectorXf>(item_jac.data(), static_cast<Eigen::Index>(d)).cast<double>();
+  const Eigen::VectorXd ji =
+      Eigen::Map<const Eigen::VectorXf>(item_jac.data(), static_cast<Eigen::Index>(d)).cast<double>();
   const Eigen::VectorXd t = a.ldlt().solve(ji);
-  const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXf>(user_vector, static_cast<Eigen::Index>(d)).cast<double>();
+  const Eigen::VectorXd x =
+      Eigen::Map<const Eigen::VectorXf>(user_vector, static_cast<Eigen::Index>(d)).cast<double>();
   std::vector<Contribution> out(n);
   for (size_t r = 0; r < n; ++r) {
     const auto row = j.row(static_cast<Eigen::Index>(r));
     const double w = row.dot(x) - (static_cast<double>(pred[r]) - ratings[r]);
     out[r] = {rated[r], ratings[r], row.dot(t) * w};
   }
-  std::stable_sort(out.begin(), out.end(), [](const Contribution& p, const Contribution& q) { return p.effect > q.effect; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Contribution& p, const Contribution& q) { return p.effect > q.effect; });
   return out;
 }
 

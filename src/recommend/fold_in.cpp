@@ -17,7 +17,8 @@ using Matrix = Eigen::MatrixXd;
 
 // L(x), with predictions (n) and the Jacobian (n x d, row-major floats) at x.
 double objective(const Model& model, Side side, const std::vector<float>& x, const uint32_t* others,
-                 const float* ratings, size_t n, double l2, std::vector<float>& pred, std::vector<float>* jac) {
+                 const float* ratings, size_t n, double l2, std::vector<float>& pred,
+                 std::vector<float>* jac) {
   pred.resize(n);
   if (jac) jac->resize(n * x.size());
   model.predict_row(side, x.data(), others, n, pred.data(), jac ? jac->data() : nullptr);
@@ -65,7 +66,8 @@ FoldInResult fold_in(const Model& model, Side side, const uint32_t* others, cons
                      const FoldInOptions& options, const float* start) {
   if (!(options.l2 >= 0)) throw Error("fold-in: l2 must be 0 or more, found " + std::to_string(options.l2));
   for (size_t j = 0; j < n; ++j)
-    if (!std::isfinite(ratings[j])) throw Error("fold-in: rating " + std::to_string(j + 1) + " is not a finite number");
+    if (!std::isfinite(ratings[j]))
+      throw Error("fold-in: rating " + std::to_string(j + 1) + " is not a finite number");
   const size_t d = model.side_size(side);
   FoldInResult res;
   res.vector = start ? std::vector<float>(start, start + d) : default_start(model, side, others, ratings, n);
@@ -85,8 +87,10 @@ FoldInResult fold_in(const Model& model, Side side, const uint32_t* others, cons
         jac.data(), static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
     const Matrix j = jm.cast<double>();
     Vector r(static_cast<Eigen::Index>(n));
-    for (size_t k = 0; k < n; ++k) r[static_cast<Eigen::Index>(k)] = static_cast<double>(pred[k]) - ratings[k];
-    Vector x = Eigen::Map<const Eigen::VectorXf>(res.vector.data(), static_cast<Eigen::Index>(d)).cast<double>();
+    for (size_t k = 0; k < n; ++k)
+      r[static_cast<Eigen::Index>(k)] = static_cast<double>(pred[k]) - ratings[k];
+    Vector x =
+        Eigen::Map<const Eigen::VectorXf>(res.vector.data(), static_cast<Eigen::Index>(d)).cast<double>();
     Matrix a = j.transpose() * j;
     const Vector g = j.transpose() * r + options.l2 * x;
     bool improved = false;
@@ -95,8 +99,10 @@ FoldInResult fold_in(const Model& model, Side side, const uint32_t* others, cons
       Matrix damped = a;
       damped.diagonal().array() += options.l2 + mu + 1e-12;
       const Vector step = damped.ldlt().solve(-g);
-      for (size_t k = 0; k < d; ++k) trial[k] = static_cast<float>(x[static_cast<Eigen::Index>(k)] + step[static_cast<Eigen::Index>(k)]);
-      const double trial_loss = objective(model, side, trial, others, ratings, n, options.l2, trial_pred, nullptr);
+      for (size_t k = 0; k < d; ++k)
+        trial[k] = static_cast<float>(x[static_cast<Eigen::Index>(k)] + step[static_cast<Eigen::Index>(k)]);
+      const double trial_loss =
+          objective(model, side, trial, others, ratings, n, options.l2, trial_pred, nullptr);
       if (std::isfinite(trial_loss) && trial_loss <= loss) {
         const double gain = loss - trial_loss;
         res.vector.swap(trial);
@@ -152,7 +158,8 @@ double calibrate_fold_in_l2(const Model& model, const UserItems& history, size_t
     if (norm > 0) values.push_back(-num / norm);
   }
   if (values.empty()) return fallback;
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2), values.end());
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2),
+                   values.end());
   const double median = values[values.size() / 2];
   // A model trained without regularisation can give a median at or below 0; fold-in still
   // needs a little ridge to be well posed with fewer ratings than factors.

@@ -40,11 +40,13 @@ RankingMetrics score_lists(const std::vector<std::vector<std::pair<float, uint32
 
 }  // namespace
 
-RankingEvalReport evaluate_ranking(const SavedModel& saved, const Ratings& test, const RankingEvalOptions& o) {
+RankingEvalReport evaluate_ranking(const SavedModel& saved, const Ratings& test,
+                                   const RankingEvalOptions& o) {
   if (o.k == 0) throw Error("ranking: k must be at least 1");
   if (saved.history.empty())
-    throw Error("ranking: the model file has no training history, so its users' candidates are unknown "
-                "(it was trained with --no-history); retrain without it");
+    throw Error(
+        "ranking: the model file has no training history, so its users' candidates are unknown "
+        "(it was trained with --no-history); retrain without it");
   const Model& model = *saved.model;
   const uint32_t n_items = model.config().n_items;
 
@@ -66,8 +68,8 @@ RankingEvalReport evaluate_ranking(const SavedModel& saved, const Ratings& test,
     int64_t item = item_row[test.item[r]];
     relevant_of[test.user[r]].push_back(item >= 0 ? static_cast<uint32_t>(item) : unseen_item_row++);
   }
-  std::vector<uint32_t> users;                     // model rows evaluated
-  std::vector<std::vector<uint32_t>> relevant;     // per evaluated user, ascending
+  std::vector<uint32_t> users;                  // model rows evaluated
+  std::vector<std::vector<uint32_t>> relevant;  // per evaluated user, ascending
   for (uint32_t u = 0; u < test.n_users(); ++u) {
     if (!has_test[u]) continue;
     ++rep.test_users;

@@ -41,7 +41,8 @@ std::vector<std::vector<Recommendation>> Recommender::for_users(std::span<const 
   check_options(options, c.n_items);
   for (uint32_t u : users)
     if (u >= c.n_users)
-      throw Error("recommend: user row " + std::to_string(u) + " is outside the model's " + std::to_string(c.n_users));
+      throw Error("recommend: user row " + std::to_string(u) + " is outside the model's " +
+                  std::to_string(c.n_users));
   const size_t d = model.side_size(Side::user);
   // Every user's vector, gathered once (n x d floats; the user table is about as large).
   std::vector<float> vectors(users.size() * d);
@@ -81,7 +82,8 @@ Newcomer Recommender::fold_in(std::span<const uint32_t> items, std::span<const f
   for (size_t k = 0; k < order.size(); ++k) {
     uint32_t item = items[order[k]];
     if (item >= n_items)
-      throw Error("recommend: item row " + std::to_string(item) + " is outside the model's " + std::to_string(n_items));
+      throw Error("recommend: item row " + std::to_string(item) + " is outside the model's " +
+                  std::to_string(n_items));
     if (k + 1 < order.size() && items[order[k + 1]] == item) continue;
     who.items.push_back(item);
     who.ratings.push_back(ratings[order[k]]);
@@ -92,7 +94,8 @@ Newcomer Recommender::fold_in(std::span<const uint32_t> items, std::span<const f
   return who;
 }
 
-std::vector<Recommendation> Recommender::for_newcomer(const Newcomer& who, const RecommendOptions& options) const {
+std::vector<Recommendation> Recommender::for_newcomer(const Newcomer& who,
+                                                      const RecommendOptions& options) const {
   const Model& model = *m_.model;
   check_options(options, model.config().n_items);
   RankRequest req;

@@ -31,8 +31,9 @@ Ratings history_ratings(const SavedModel& m) {
 std::vector<uint32_t> rows_in(const IdMap& old, const IdMap& merged) {
   std::vector<uint32_t> out(old.size());
   for (uint32_t r = 0; r < old.size(); ++r) {
-    auto at = old.kind() == IdMap::Kind::integer && merged.kind() == IdMap::Kind::integer ? merged.find(old.raw_int(r))
-                                                                                          : merged.find(old.raw(r));
+    auto at = old.kind() == IdMap::Kind::integer && merged.kind() == IdMap::Kind::integer
+                  ? merged.find(old.raw_int(r))
+                  : merged.find(old.raw(r));
     COFI_ASSERT(at.has_value());
     out[r] = *at;
   }
@@ -57,10 +58,11 @@ Ratings concat(const Ratings& a, const Ratings& b) {
 
 }  // namespace
 
-SavedModel update_model(const SavedModel& old, const Ratings& ratings, const Items* items, const UpdateOptions& o,
-                        UpdateReport* report, const TrainCallbacks& callbacks) {
+SavedModel update_model(const SavedModel& old, const Ratings& ratings, const Items* items,
+                        const UpdateOptions& o, UpdateReport* report, const TrainCallbacks& callbacks) {
   if (old.history.empty())
-    throw Error("update: the model file has no training history to replay (it was trained with --no-history)");
+    throw Error(
+        "update: the model file has no training history to replay (it was trained with --no-history)");
   if (ratings.size() == 0) throw Error("update: no new ratings");
   if (!(o.replay >= 0)) throw Error("update: replay must be 0 or more");
   UpdateReport rep;
@@ -68,7 +70,8 @@ SavedModel update_model(const SavedModel& old, const Ratings& ratings, const Ite
 
   // One id space for the history and the update; old rows move to their place in it.
   auto [hist, fresh] = with_shared_ids(history_ratings(old), ratings);
-  const std::vector<uint32_t> user_to = rows_in(old.users, hist.users), item_to = rows_in(old.items, hist.items);
+  const std::vector<uint32_t> user_to = rows_in(old.users, hist.users),
+                              item_to = rows_in(old.items, hist.items);
   const Model& om = *old.model;
   ModelConfig c = om.config();
   c.n_users = static_cast<uint32_t>(hist.n_users());
@@ -129,7 +132,8 @@ SavedModel update_model(const SavedModel& old, const Ratings& ratings, const Ite
   fold_side(Side::user, old_user);
 
   // Training data: the update plus a replay sample of the history.
-  const size_t replay = std::min(hist.size(), static_cast<size_t>(o.replay * static_cast<double>(fresh.size())));
+  const size_t replay =
+      std::min(hist.size(), static_cast<size_t>(o.replay * static_cast<double>(fresh.size())));
   std::vector<uint32_t> picks(hist.size());
   std::iota(picks.begin(), picks.end(), 0u);
   SplitMix64 rng = stream(o.seed, 1);

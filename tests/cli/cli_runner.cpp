@@ -118,18 +118,22 @@ fs::path data_dir() {
   return d ? fs::path(d) : fs::path();
 }
 
-std::vector<double> eval_row(const std::string& out, const std::string& name) {
+std::vector<double> table_row(const std::string& out, const std::string& name, size_t columns) {
   std::istringstream in(out);
   for (std::string line; std::getline(in, line);) {
     std::istringstream words(line);
     std::string first;
     words >> first;
     if (first != name) continue;
-    double mse = 0, rmse = 0, mae = 0;
-    words >> mse >> rmse >> mae;
-    return {mse, rmse, mae};
+    std::vector<double> v(columns);
+    for (double& x : v) words >> x;
+    if (words) return v;  // else another line starting with the name ("model     FILE")
   }
   return {};
+}
+
+std::vector<double> eval_row(const std::string& out, const std::string& name) {
+  return table_row(out, name, 3);
 }
 
 }  // namespace cofi::cli_test

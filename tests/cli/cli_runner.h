@@ -61,8 +61,10 @@ Outcome cofi(const std::vector<std::string>& args);
 // $COFI_DATA_DIR ("" when unset).
 fs::path data_dir();
 
-// MSE, RMSE and MAE of the row `name` ("all", "known", "fallback") of `cofi eval`'s table; empty
-// when there is no such row.
+// The first `columns` numbers of the first line of `out` that starts with the word `name` and has
+// that many numbers after it; empty when there is none.
+std::vector<double> table_row(const std::string& out, const std::string& name, size_t columns);
+// MSE, RMSE and MAE of the row `name` ("all", "known", "fallback") of `cofi eval`'s table.
 std::vector<double> eval_row(const std::string& out, const std::string& name);
 
 }  // namespace cofi::cli_test

@@ -511,17 +511,7 @@ TEST(RecommendCliExplain, ADotModelHasNoBiases) {
 
 // A row of the ranking table: precision, recall, NDCG, MAP, MRR, hit rate, coverage.
 std::vector<double> ranking_row(const std::string& out, const std::string& name) {
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream words(line);
-    std::string first;
-    words >> first;
-    if (first != name) continue;
-    std::vector<double> v(7);
-    for (double& x : v) words >> x;
-    if (words) return v;  // else another line starting with the name ("model     FILE")
-  }
-  return {};
+  return table_row(out, name, 7);
 }
 
 TEST(RecommendCliRanking, EvalRankingOnU1) {

@@ -78,7 +78,8 @@ TEST(FoldIn, ReachesAStationaryPointOfItsObjective) {
           const float h = 1e-2f;
           a[k] += h;
           b[k] -= h;
-          double g = (ridge_loss(*m, side, a, others, y, o.l2) - ridge_loss(*m, side, b, others, y, o.l2)) / (2 * h);
+          double g =
+              (ridge_loss(*m, side, a, others, y, o.l2) - ridge_loss(*m, side, b, others, y, o.l2)) / (2 * h);
           EXPECT_NEAR(g, 0.0, 2e-2 * std::max(1.0, r.loss)) << "coordinate " << k;
         }
         // And it is a minimum: no nearby point is lower, in any of a few random directions (for
@@ -215,9 +216,10 @@ TEST(FoldIn, ReproducesTrainingUsersOnMl100k) {
     }
     const double mean_corr = sum_corr / users, mean_cos = sum_cos / users;
     RecordProperty(std::string(to_string(kind)) + "_mean_corr", std::to_string(mean_corr));
-    std::printf("%s: l2 %.3f, %d users: predictions' correlation mean %.4f (worst with 100+ ratings %.4f); "
-                "factor cosine mean %.4f\n",
-                to_string(kind), l2, users, mean_corr, worst_corr, mean_cos);
+    std::printf(
+        "%s: l2 %.3f, %d users: predictions' correlation mean %.4f (worst with 100+ ratings %.4f); "
+        "factor cosine mean %.4f\n",
+        to_string(kind), l2, users, mean_corr, worst_corr, mean_cos);
     EXPECT_GT(mean_corr, 0.95);
     EXPECT_GT(worst_corr, 0.9);
     if (kind == ModelKind::dotbias) {

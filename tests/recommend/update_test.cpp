@@ -98,7 +98,8 @@ TEST(Update, KeepsOldKnowledgeAndLearnsNewcomers) {
 
   const double old_after = evaluate_ratings(up, p.old_test).all.rmse;
   const double new_after = evaluate_ratings(up, p.fresh_test).all.rmse;
-  std::printf("old users' RMSE %.4f -> %.4f; new users' %.4f -> %.4f\n", old_before, old_after, new_before, new_after);
+  std::printf("old users' RMSE %.4f -> %.4f; new users' %.4f -> %.4f\n", old_before, old_after, new_before,
+              new_after);
   EXPECT_LT(old_after, old_before + 0.005);
   EXPECT_LT(new_after, new_before - 0.08);  // measured: 1.002 -> 0.887 (a full retrain: 0.892)
 
@@ -130,7 +131,8 @@ TEST(Update, UntouchedRowsStayExactlyAndIdsMerge) {
     if (a.key != RowKey::user) continue;
     for (uint32_t r = 0; r < base.users.size(); ++r) {
       const uint32_t to = *up.users.find(base.users.raw_int(r));
-      ASSERT_TRUE(std::equal(a.row(r), a.row(r) + a.cols, b.row(to))) << a.name << " user " << base.users.raw(r);
+      ASSERT_TRUE(std::equal(a.row(r), a.row(r) + a.cols, b.row(to)))
+          << a.name << " user " << base.users.raw(r);
     }
   }
 }
@@ -161,8 +163,9 @@ TEST(Update, ReplacedPairsAndErrors) {
     update_model(bare, again, nullptr, {});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(),
-                 "update: the model file has no training history to replay (it was trained with --no-history)");
+    EXPECT_STREQ(
+        e.what(),
+        "update: the model file has no training history to replay (it was trained with --no-history)");
   }
   EXPECT_THROW(update_model(base, Ratings{}, nullptr, {}), Error);
 }

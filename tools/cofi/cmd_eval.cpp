@@ -5,8 +5,8 @@
 
 #include "cofi/error.h"
 #include "cofi/eval/rating_metrics.h"
-#include "cofi/recommend/ranking_eval.h"
 #include "cofi/io/model_file.h"
+#include "cofi/recommend/ranking_eval.h"
 #include "commands_impl.h"
 #include "text_format.h"
 
@@ -22,8 +22,8 @@ void print_row(const char* name, const ErrorStats& s) {
 }
 
 void print_ranking_row(const char* name, const RankingMetrics& r) {
-  std::printf("%-12s%10.4f%10.4f%10.4f%10.4f%10.4f%10.4f%10.4f\n", name, r.precision, r.recall, r.ndcg, r.map, r.mrr,
-              r.hit_rate, r.coverage);
+  std::printf("%-12s%10.4f%10.4f%10.4f%10.4f%10.4f%10.4f%10.4f\n", name, r.precision, r.recall, r.ndcg, r.map,
+              r.mrr, r.hit_rate, r.coverage);
 }
 
 int run_ranking(const Args& args, const SavedModel& m, const Dataset& test) {
@@ -39,16 +39,18 @@ int run_ranking(const Args& args, const SavedModel& m, const Dataset& test) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("model     %s (%s)\n", args.str("model").c_str(), to_string(m.model->config().kind));
   std::printf("test      %s\n", test.ratings_path.c_str());
-  std::printf("relevant  %s\n", o.any_relevant ? "every held-out item" : ("held-out rating >= " + show_number(o.threshold)).c_str());
+  std::printf("relevant  %s\n", o.any_relevant ? "every held-out item"
+                                               : ("held-out rating >= " + show_number(o.threshold)).c_str());
   std::printf("users     %s evaluated; %s not in the model; %s without a relevant item (left out)\n",
               with_commas(r.model.users).c_str(), with_commas(r.unseen_users).c_str(),
               with_commas(r.users_without_relevant).c_str());
-  std::printf("pairs     %s relevant, %s of them unreachable (items the model lacks or the user rated in training)\n",
-              with_commas(r.relevant).c_str(), with_commas(r.relevant_unreachable).c_str());
+  std::printf(
+      "pairs     %s relevant, %s of them unreachable (items the model lacks or the user rated in training)\n",
+      with_commas(r.relevant).c_str(), with_commas(r.relevant_unreachable).c_str());
   std::printf("candidates: every model item the user did not rate in training\n\n");
   const std::string k = std::to_string(o.k);
-  std::printf("%-12s%10s%10s%10s%10s%10s%10s%10s\n", ("at k=" + k).c_str(), "precision", "recall",
-              "NDCG", "MAP", "MRR", "hit rate", "coverage");
+  std::printf("%-12s%10s%10s%10s%10s%10s%10s%10s\n", ("at k=" + k).c_str(), "precision", "recall", "NDCG",
+              "MAP", "MRR", "hit rate", "coverage");
   print_ranking_row("model", r.model);
   print_ranking_row("popularity", r.popularity);
   print_ranking_row("random", r.random);

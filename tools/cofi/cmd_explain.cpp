@@ -19,15 +19,19 @@ int run_explain(const Args& args) {
   const size_t n = args.count("top");
   const auto min_ratings = static_cast<uint32_t>(args.count("min-ratings"));
   const ModelConfig& c = m.model->config();
-  std::printf("model %s: %s, %s users, %s items, %u factors\n\n", args.str("model").c_str(), to_string(c.kind),
-              with_commas(c.n_users).c_str(), with_commas(c.n_items).c_str(), c.item_factors);
+  std::printf("model %s: %s, %s users, %s items, %u factors\n\n", args.str("model").c_str(),
+              to_string(c.kind), with_commas(c.n_users).c_str(), with_commas(c.n_items).c_str(),
+              c.item_factors);
 
   if (auto b = item_bias_extremes(m, min_ratings, n)) {
-    std::printf("item biases (items with at least %u ratings: %s)\n", min_ratings, with_commas(b->eligible).c_str());
+    std::printf("item biases (items with at least %u ratings: %s)\n", min_ratings,
+                with_commas(b->eligible).c_str());
     std::printf("  lowest: liked less than their factors predict, whoever watches them\n");
-    for (const auto& [bias, item] : b->lowest) std::printf("    %+.3f  %s\n", bias, item_name(m, item).c_str());
+    for (const auto& [bias, item] : b->lowest)
+      std::printf("    %+.3f  %s\n", bias, item_name(m, item).c_str());
     std::printf("  highest: liked more than their factors predict\n");
-    for (const auto& [bias, item] : b->highest) std::printf("    %+.3f  %s\n", bias, item_name(m, item).c_str());
+    for (const auto& [bias, item] : b->highest)
+      std::printf("    %+.3f  %s\n", bias, item_name(m, item).c_str());
     std::printf("\n");
   } else {
     std::printf("item biases: none (the %s model has no bias terms)\n\n", to_string(c.kind));
@@ -41,7 +45,8 @@ int run_explain(const Args& args) {
   }
   const size_t components = std::min<size_t>(args.count("components"), m.model->embedding(Side::item).cols);
   ItemPca pca = item_pca(*m.model, items, components);
-  std::printf("principal components of the item factors (%s most-rated items)\n", with_commas(items.size()).c_str());
+  std::printf("principal components of the item factors (%s most-rated items)\n",
+              with_commas(items.size()).c_str());
   std::vector<size_t> order(items.size());
   for (size_t k = 0; k < components; ++k) {
     const auto& coord = pca.coordinates[k];
@@ -68,9 +73,8 @@ int run_explain(const Args& args) {
       s.y.push_back(pca.coordinates[1][i]);
       s.point_labels.push_back(i < labelled ? item_name(m, items[i]) : "");
     }
-    write_text_atomically(args.str("plot"),
-                          line_chart_svg("items on the first two principal components", "component 1",
-                                         "component 2", {s}));
+    write_text_atomically(args.str("plot"), line_chart_svg("items on the first two principal components",
+                                                           "component 1", "component 2", {s}));
     std::printf("\nmap of the items written to %s\n", args.str("plot").c_str());
   }
   return 0;

@@ -27,7 +27,8 @@ void parse_rate(const SavedModel& m, const std::string& text, std::vector<uint32
     ++k;
     size_t colon = pair.rfind(':');
     if (colon == std::string::npos)
-      throw Error("option --rate: pair " + std::to_string(k) + " " + quote_token(pair) + " is not ITEM:RATING");
+      throw Error("option --rate: pair " + std::to_string(k) + " " + quote_token(pair) +
+                  " is not ITEM:RATING");
     std::string rating = pair.substr(colon + 1);
     double r = 0;
     try {
@@ -35,7 +36,8 @@ void parse_rate(const SavedModel& m, const std::string& text, std::vector<uint32
       r = std::stod(rating, &used);
       if (used != rating.size()) throw std::invalid_argument("trailing");
     } catch (const std::exception&) {
-      throw Error("option --rate: pair " + std::to_string(k) + ": rating " + quote_token(rating) + " is not a number");
+      throw Error("option --rate: pair " + std::to_string(k) + ": rating " + quote_token(rating) +
+                  " is not a number");
     }
     if (!std::isfinite(r)) throw Error("option --rate: pair " + std::to_string(k) + ": rating is not finite");
     items.push_back(item_row(m, pair.substr(0, colon)));
@@ -68,7 +70,8 @@ void read_rate_file(const SavedModel& m, const std::string& path, std::vector<ui
       throw Error(Location{path, line_no, "rating"}, "expected a number, found " + quote_token(rating));
     }
     auto row = m.items.find(id);
-    if (!row) throw Error(Location{path, line_no, "item"}, "item " + quote_token(id) + " is not in the model");
+    if (!row)
+      throw Error(Location{path, line_no, "item"}, "item " + quote_token(id) + " is not in the model");
     items.push_back(*row);
     ratings.push_back(static_cast<float>(r));
   }
@@ -76,14 +79,13 @@ void read_rate_file(const SavedModel& m, const std::string& path, std::vector<ui
 }
 
 void print_list(const SavedModel& m, const std::vector<Recommendation>& recs, const Recommender& rec,
-                const float* user_vector, std::span<const uint32_t> rated, std::span<const float> ratings, bool why) {
-  const bool genres = !m.catalog.genres.empty();
-  std::printf("%-5s %-9s %-8s %s\n", "rank", "predicted", "item", genres ? "title  [genres]" : "title");
+                const float* user_vector, std::span<const uint32_t> rated, std::span<const float> ratings,
+                bool why) {
+  std::printf("%-5s %-9s %-8s %s\n", "rank", "predicted", "item", item_column_header(m));
   for (size_t r = 0; r < recs.size(); ++r) {
     const uint32_t i = recs[r].item;
-    std::string g = genres ? "  [" + m.catalog.genre_text(i) + "]" : "";
-    std::printf("%-5zu %-9.2f %-8s %s%s\n", r + 1, recs[r].prediction, m.items.raw(i).c_str(), item_name(m, i).c_str(),
-                g.c_str());
+    std::printf("%-5zu %-9.2f %-8s %s\n", r + 1, recs[r].prediction, m.items.raw(i).c_str(),
+                item_column(m, i).c_str());
     if (!why || rated.empty()) continue;
     auto parts = explain_prediction(*m.model, user_vector, rated, ratings, i, rec.fold_in_l2());
     std::string line;
@@ -103,7 +105,8 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-int run_batch(const SavedModel& m, const Recommender& rec, const Args& args, const RecommendOptions& options) {
+int run_batch(const SavedModel& m, const Recommender& rec, const Args& args,
+              const RecommendOptions& options) {
   std::vector<uint32_t> users;
   const std::string which = args.str("users");
   if (which == "all") {
@@ -134,14 +137,15 @@ int run_batch(const SavedModel& m, const Recommender& rec, const Args& args, con
     for (size_t r = 0; r < lists[q].size(); ++r) {
       char pred[32];
       std::snprintf(pred, sizeof pred, "%.4f", lists[q][r].prediction);
-      text += m.users.raw(users[q]) + "," + std::to_string(r + 1) + "," + m.items.raw(lists[q][r].item) + "," + pred +
-              "," + csv_field(m.catalog.has_titles() ? m.catalog.titles[lists[q][r].item] : "") + "\n";
+      text += m.users.raw(users[q]) + "," + std::to_string(r + 1) + "," + m.items.raw(lists[q][r].item) +
+              "," + pred + "," + csv_field(m.catalog.has_titles() ? m.catalog.titles[lists[q][r].item] : "") +
+              "\n";
     }
   if (args.has("out")) {
     write_text_atomically(args.str("out"), text);
     std::printf("top %zu for %s users in %.3f s (%.0f users/s), written to %s\n", options.n,
-                with_commas(users.size()).c_str(), secs, static_cast<double>(users.size()) / std::max(secs, 1e-9),
-                args.str("out").c_str());
+                with_commas(users.size()).c_str(), secs,
+                static_cast<double>(users.size()) / std::max(secs, 1e-9), args.str("out").c_str());
   } else {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
@@ -160,7 +164,8 @@ int run_recommend(const Args& args) {
   options.allowed = item_filter(m, args);
   options.threads = static_cast<unsigned>(args.count("threads"));
   const int modes = args.has("user") + args.has("users") + (args.has("rate") || args.has("ratings-file"));
-  if (modes != 1) throw Error("give one of --user ID, --users all|FILE, or --rate/--ratings-file for a new user");
+  if (modes != 1)
+    throw Error("give one of --user ID, --users all|FILE, or --rate/--ratings-file for a new user");
   if (options.exclude_rated && m.history.empty() && !args.has("rate") && !args.has("ratings-file"))
     std::fprintf(stderr, "note: the model has no training history, so rated items cannot be left out\n");
   if (args.has("users")) return run_batch(m, rec, args, options);
@@ -191,8 +196,9 @@ int run_recommend(const Args& args) {
   Newcomer who = rec.fold_in(items, ratings);
   auto recs = rec.for_newcomer(who, options);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("top %zu for a new user with %zu ratings (fold-in: %d steps, fit RMSE %.3f, l2 %.3g; %.2f ms)\n\n",
-              options.n, who.items.size(), who.fit.iterations, who.fit.train_rmse, rec.fold_in_l2(), ms);
+  std::printf(
+      "top %zu for a new user with %zu ratings (fold-in: %d steps, fit RMSE %.3f, l2 %.3g; %.2f ms)\n\n",
+      options.n, who.items.size(), who.fit.iterations, who.fit.train_rmse, rec.fold_in_l2(), ms);
   print_list(m, recs, rec, who.fit.vector.data(), who.items, who.ratings, args.flag("why"));
   return 0;
 }

@@ -56,15 +56,13 @@ int run_similar(const Args& args) {
       if (m.catalog.rating_counts[i] < min_ratings) allowed[i] = 0;
   }
   auto near = most_similar(*m.model, Side::item, item, n, allowed, threads);
-  std::printf("items most like %s (item %s; cosine similarity of item factors)\n\n", item_name(m, item).c_str(),
-              m.items.raw(item).c_str());
-  const bool genres = !m.catalog.genres.empty();
-  std::printf("%-5s %-10s %-8s %s\n", "rank", "similarity", "item", genres ? "title  [genres]" : "title");
+  std::printf("items most like %s (item %s; cosine similarity of item factors)\n\n",
+              item_name(m, item).c_str(), m.items.raw(item).c_str());
+  std::printf("%-5s %-10s %-8s %s\n", "rank", "similarity", "item", item_column_header(m));
   for (size_t r = 0; r < near.size(); ++r) {
     const uint32_t i = near[r].second;
-    std::string g = genres ? "  [" + m.catalog.genre_text(i) + "]" : "";
-    std::printf("%-5zu %-10.4f %-8s %s%s\n", r + 1, near[r].first, m.items.raw(i).c_str(), item_name(m, i).c_str(),
-                g.c_str());
+    std::printf("%-5zu %-10.4f %-8s %s\n", r + 1, near[r].first, m.items.raw(i).c_str(),
+                item_column(m, i).c_str());
   }
   return 0;
 }

@@ -34,10 +34,12 @@ int run_update(const Args& args) {
   };
   UpdateReport rep;
   SavedModel m = update_model(old, fresh.ratings, items ? &*items : nullptr, o, &rep, cb);
-  std::printf("updated %s with %s new ratings (%s replayed from its history): %s new users, %s new items, "
-              "%s ratings replaced\n",
-              args.str("model").c_str(), with_commas(rep.new_ratings).c_str(), with_commas(rep.replayed).c_str(),
-              with_commas(rep.new_users).c_str(), with_commas(rep.new_items).c_str(), with_commas(rep.replaced).c_str());
+  std::printf(
+      "updated %s with %s new ratings (%s replayed from its history): %s new users, %s new items, "
+      "%s ratings replaced\n",
+      args.str("model").c_str(), with_commas(rep.new_ratings).c_str(), with_commas(rep.replayed).c_str(),
+      with_commas(rep.new_users).c_str(), with_commas(rep.new_items).c_str(),
+      with_commas(rep.replaced).c_str());
   save_model(args.str("out"), m);
   std::printf("model saved to %s (%s users, %s items, %s ratings in its history)\n", args.str("out").c_str(),
               with_commas(m.users.size()).c_str(), with_commas(m.items.size()).c_str(),

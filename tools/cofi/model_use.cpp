@@ -35,7 +35,8 @@ namespace {
 
 uint32_t row_of(const IdMap& ids, const std::string& raw, const char* what) {
   if (auto row = ids.find(raw)) return *row;
-  std::string range = ids.size() == 0 ? "none" : ids.raw(0) + " to " + ids.raw(static_cast<uint32_t>(ids.size() - 1));
+  std::string range =
+      ids.size() == 0 ? "none" : ids.raw(0) + " to " + ids.raw(static_cast<uint32_t>(ids.size() - 1));
   throw Error(std::string(what) + " " + quote_token(raw) + " is not in the model (its " +
               with_commas(ids.size()) + " " + what + " ids run from " + range + ")");
 }
@@ -47,6 +48,15 @@ uint32_t item_row(const SavedModel& m, const std::string& raw) { return row_of(m
 
 std::string item_name(const SavedModel& m, uint32_t row) { return m.catalog.title_or_id(row, m.items); }
 
+std::string item_column(const SavedModel& m, uint32_t row) {
+  if (m.catalog.genres.empty()) return item_name(m, row);
+  return item_name(m, row) + "  [" + m.catalog.genre_text(row) + "]";
+}
+
+const char* item_column_header(const SavedModel& m) {
+  return m.catalog.genres.empty() ? "title" : "title  [genres]";
+}
+
 std::vector<uint8_t> item_filter(const SavedModel& m, const Args& args) {
   std::vector<uint8_t> allowed;
   const size_t n = m.items.size();
@@ -57,7 +67,8 @@ std::vector<uint8_t> item_filter(const SavedModel& m, const Args& args) {
     if (g < 0) {
       std::string names;
       for (const auto& name : m.catalog.genre_names) names += (names.empty() ? "" : ", ") + name;
-      throw Error("--genre: unknown genre " + quote_token(args.str("genre")) + " (the model's genres: " + names + ")");
+      throw Error("--genre: unknown genre " + quote_token(args.str("genre")) +
+                  " (the model's genres: " + names + ")");
     }
     allowed.assign(n, 0);
     for (size_t i = 0; i < n; ++i)
@@ -81,8 +92,8 @@ std::vector<uint8_t> item_filter(const SavedModel& m, const Args& args) {
         ++unknown;  // a first line that is not an id is taken for a header
     }
     if (unknown > 0)
-      std::fprintf(stderr, "note: %s ids in %s are not among the model's items\n", with_commas(unknown).c_str(),
-                   path.c_str());
+      std::fprintf(stderr, "note: %s ids in %s are not among the model's items\n",
+                   with_commas(unknown).c_str(), path.c_str());
   }
   return allowed;
 }

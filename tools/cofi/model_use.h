@@ -22,6 +22,10 @@ uint32_t item_row(const SavedModel& m, const std::string& raw);
 
 // "Toy Story (1995)", or "item 1" without titles.
 std::string item_name(const SavedModel& m, uint32_t row);
+// The last column of a listing of items: "title  [genres]" when the model knows genres, else the
+// title; item_column_header() names it.
+std::string item_column(const SavedModel& m, uint32_t row);
+const char* item_column_header(const SavedModel& m);
 
 // Per item row, 1 unless excluded by --genre G (items without G) or --exclude FILE (listed raw
 // item ids); empty when neither is given. Prints a note for listed ids the model lacks.

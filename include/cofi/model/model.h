@@ -75,8 +75,8 @@ class Model {
   // before the y_range sigmoid, computed as one matrix product; nn: the predictions), so ranking
   // by them is ranking by predicted rating. `item_bias` false leaves dotbias's item biases out:
   // a ranking by taste alone, without the items' general popularity. Safe from several threads.
-  virtual void score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end, float* out,
-                           bool item_bias = true) const;
+  virtual void score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end,
+                           float* out, bool item_bias = true) const;
 
  protected:
   explicit Model(ModelConfig config) : config_(std::move(config)) {}

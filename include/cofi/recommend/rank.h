@@ -14,9 +14,9 @@
 namespace cofi {
 
 struct RankRequest {
-  size_t queries = 0;   // how many ranked lists
-  uint32_t items = 0;   // candidates are item rows 0..items-1
-  size_t k = 10;        // length of each list (shorter when fewer items are eligible)
+  size_t queries = 0;  // how many ranked lists
+  uint32_t items = 0;  // candidates are item rows 0..items-1
+  size_t k = 10;       // length of each list (shorter when fewer items are eligible)
   // Scores of queries [first, first + count) for items [begin, end) into out, row-major
   // count x (end - begin); higher ranks first. Called from several threads at once.
   std::function<void(size_t first, size_t count, uint32_t begin, uint32_t end, float* out)> score;

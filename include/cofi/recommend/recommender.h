@@ -14,17 +14,18 @@
 namespace cofi {
 
 struct Recommendation {
-  uint32_t item = 0;      // model item row
-  float score = 0;        // ranking score (Model::score_items: increasing in the prediction)
-  float prediction = 0;   // predicted rating, item bias included whatever the ranking used
+  uint32_t item = 0;     // model item row
+  float score = 0;       // ranking score (Model::score_items: increasing in the prediction)
+  float prediction = 0;  // predicted rating, item bias included whatever the ranking used
 };
 
 struct RecommendOptions {
   size_t n = 10;
-  bool exclude_rated = true;     // leave out the items the user rated (the model's history)
-  bool item_bias = true;         // false: rank by taste alone, without items' biases (dotbias)
-  std::vector<uint8_t> allowed;  // per item row, 0 = never recommend (genre filter, exclusion list); empty: all
-  unsigned threads = 0;          // for batches; 0: all cores
+  bool exclude_rated = true;  // leave out the items the user rated (the model's history)
+  bool item_bias = true;      // false: rank by taste alone, without items' biases (dotbias)
+  std::vector<uint8_t>
+      allowed;           // per item row, 0 = never recommend (genre filter, exclusion list); empty: all
+  unsigned threads = 0;  // for batches; 0: all cores
 };
 
 // A user the model has never seen, fitted to their ratings.
@@ -55,7 +56,8 @@ class Recommender {
   std::vector<Recommendation> for_newcomer(const Newcomer& who, const RecommendOptions& options) const;
 
  private:
-  std::vector<Recommendation> finish(const float* user_vector, std::vector<std::pair<float, uint32_t>> ranked) const;
+  std::vector<Recommendation> finish(const float* user_vector,
+                                     std::vector<std::pair<float, uint32_t>> ranked) const;
 
   const SavedModel& m_;
   double l2_ = 1.0;

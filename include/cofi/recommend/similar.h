@@ -18,7 +18,8 @@ namespace cofi {
 // embedding have no direction and are never returned. `allowed` (per row, may be empty) filters.
 // Throws cofi::Error for a row outside the table.
 std::vector<std::pair<float, uint32_t>> most_similar(const Model& model, Side side, uint32_t row, size_t n,
-                                                     const std::vector<uint8_t>& allowed = {}, unsigned threads = 0);
+                                                     const std::vector<uint8_t>& allowed = {},
+                                                     unsigned threads = 0);
 
 // Items whose title contains `query`, compared case-insensitively (ASCII letters; other bytes
 // exactly): exact title matches first (the title without its "(year)" equal to the query), then

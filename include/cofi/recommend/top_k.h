@@ -31,6 +31,7 @@ class TopK {
 
 // The k best of scores[0..n): indices with `excluded[i]` true (when `excluded` is given, size n)
 // are skipped. Equal to sorting all eligible indices by (score desc, index asc) and keeping k.
-std::vector<uint32_t> top_k(const float* scores, size_t n, size_t k, const std::vector<bool>* excluded = nullptr);
+std::vector<uint32_t> top_k(const float* scores, size_t n, size_t k,
+                            const std::vector<bool>* excluded = nullptr);
 
 }  // namespace cofi

@@ -16,9 +16,9 @@
 namespace cofi {
 
 struct UpdateOptions {
-  TrainConfig train;     // how to train on the update (the CLI's optimizer options)
-  double replay = 1.0;   // history ratings sampled per new rating (capped at the history's size)
-  uint64_t seed = 1;     // replay sample and new rows' initialisation
+  TrainConfig train;    // how to train on the update (the CLI's optimizer options)
+  double replay = 1.0;  // history ratings sampled per new rating (capped at the history's size)
+  uint64_t seed = 1;    // replay sample and new rows' initialisation
 };
 
 struct UpdateReport {
@@ -31,7 +31,8 @@ struct UpdateReport {
 // The model `old` updated with `ratings` (their own ids, matched to the model's by raw value).
 // `items` (may be null) names new items in the catalog. Needs the model's history (for the
 // replay and the merged history); throws cofi::Error without it, or when id kinds cannot meet.
-SavedModel update_model(const SavedModel& old, const Ratings& ratings, const Items* items, const UpdateOptions& options,
-                        UpdateReport* report = nullptr, const TrainCallbacks& callbacks = {});
+SavedModel update_model(const SavedModel& old, const Ratings& ratings, const Items* items,
+                        const UpdateOptions& options, UpdateReport* report = nullptr,
+                        const TrainCallbacks& callbacks = {});
 
 }  // namespace cofi
