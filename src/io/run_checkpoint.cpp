@@ -4,6 +4,7 @@
 
 #include "cofi/error.h"
 #include "cofi/io/binary_stream.h"
+#include "cofi/random.h"
 
 namespace cofi {
 
@@ -93,13 +94,9 @@ RunCheckpoint decode_run_checkpoint(std::string_view bytes, const std::string& n
 }
 
 uint64_t training_data_digest(const Ratings& ratings) {
-  // SplitMix64's finaliser over each row's values in order: cheap (two mixes a rating) and
-  // sensitive to any change of a value or of the order.
-  auto mix = [](uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  };
+  // SplitMix64's mixer over each row's values in order: cheap (two mixes a rating) and sensitive
+  // to any change of a value or of the order.
+  const auto mix = mix64;
   uint64_t h = mix(ratings.size() + 0x9E3779B97F4A7C15ull);
   for (size_t k = 0; k < ratings.size(); ++k) {
     h = mix(h ^ (static_cast<uint64_t>(ratings.user[k]) | static_cast<uint64_t>(ratings.item[k]) << 32));
