@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cofi/atomic_file.h"
 #include "cofi/data/split.h"
 #include "cofi/error.h"
 #include "cofi/io/model_file.h"
@@ -174,6 +175,9 @@ int run_train(const Args& cmdline) {
     }
     if (out.empty()) out = path;
   }
+  // An output that cannot be written fails now, not after the training.
+  if (!out.empty()) AtomicFile probe(out);
+  check_writable(args, {"metrics", "plot"});
   TrainData data = load_train_data(args);
   TrainConfig tc = train_config_from(args);
   const bool has_valid = data.valid.size() > 0;
@@ -360,7 +364,7 @@ int run_train(const Args& cmdline) {
       m["epochs"].push_back(e);
     }
     m["batch_losses"] = batch_losses;
-    write_text_atomically(args.str("metrics"), m.dump(2) + "\n");
+    write_file_atomically(args.str("metrics"), m.dump(2) + "\n");
   }
   if (args.has("plot")) {
     // This invocation's epochs only: the batch losses of earlier ones are not kept.
@@ -370,7 +374,7 @@ int run_train(const Args& cmdline) {
         valid_x.push_back(static_cast<double>(epoch_ends[k]));
         valid_y.push_back(history[k].valid_mse);
       }
-    write_text_atomically(args.str("plot"), loss_curves_svg(batch_losses, valid_x, valid_y));
+    write_file_atomically(args.str("plot"), loss_curves_svg(batch_losses, valid_x, valid_y));
   }
   return 0;
 }
