@@ -120,10 +120,11 @@ Args continued_args(const Args& given, const std::string& stored, const std::str
   if (!j.is_object())
     throw Error(model_path + ": the unfinished run's options are not readable (not a JSON object)");
   Args run = given;
-  std::string conflicts;
+  // The options that conflict, "--NAME VALUE (the run's: VALUE)" each: part of the message below.
+  std::string message;
   auto differs = [&](const std::string& key, const std::string& mine, const std::string& theirs) {
-    conflicts += (conflicts.empty() ? "" : ", ") + std::string("--") + key + " " + mine +
-                 " (the run's: " + (theirs.empty() ? "none" : theirs) + ")";
+    message += (message.empty() ? "" : ", ") + std::string("--") + key + " " + mine +
+               " (the run's: " + (theirs.empty() ? "none" : theirs) + ")";
   };
   for (auto& [key, value] : run.values) {
     if (per_invocation(key)) continue;
@@ -142,12 +143,12 @@ Args continued_args(const Args& given, const std::string& stored, const std::str
     if (given.given(key) && on != theirs) differs(key, on ? "(set)" : "(unset)", theirs ? "set" : "unset");
     on = theirs;
   }
-  if (!conflicts.empty())
+  if (!message.empty())
     throw Error(model_path + " holds an unfinished run (" + std::to_string(c.state.progress.epochs_done) +
                 " of " + std::to_string(c.run.epochs) +
                 " epochs done), which --resume continues with its own settings; these options would change "
                 "them: " +
-                conflicts +
+                message +
                 ". Leave them out to finish the run, then --resume the finished model with new settings");
   return run;
 }
