@@ -576,7 +576,9 @@ struct Fd {
 }  // namespace
 
 // Atomic (include/cofi/atomic_file.h): a temporary file beside `path`, fsync, rename.
-void save_model(const std::string& path, const SavedModel& m) { write_file_atomically(path, encode_model(m)); }
+void save_model(const std::string& path, const SavedModel& m) {
+  write_file_atomically(path, encode_model(m));
+}
 
 SavedModel load_model(const std::string& path, ModelFileInfo* info) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
