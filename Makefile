@@ -6,7 +6,7 @@ export COFI_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
 
 COFI := build/dev/bin/cofi
 
-.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-recommend asan clean
+.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-recommend asan tsan ci valgrind clean
 
 all: build
 
@@ -36,10 +36,25 @@ test-fuzz: deps
 	@cmake --build --preset fuzz -j $(JOBS)
 	@ctest --test-dir build/fuzz --output-on-failure -j 2
 
+# The whole unit suite under AddressSanitizer + UndefinedBehaviorSanitizer (the CLI tests run
+# the sanitized binary too).
 asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan
+
+# The suites that run code on several threads (label `threads`) under ThreadSanitizer.
+tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS)
+	@ctest --preset tsan
+
+# What CI runs (.ci/run): the README's test command, then the sanitizer builds.
+ci: test asan tsan
+
+# A full train, eval and inspect under valgrind (scripts/valgrind-check.sh; needs valgrind).
+valgrind: build
+	@bash scripts/valgrind-check.sh build/dev/bin/cofi
 
 bench: bench-load bench-train bench-recommend
 

@@ -10,9 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <optional>
 
+#include "cofi/atomic_file.h"
 #include "cofi/error.h"
 #include "model_file_impl.h"
 
@@ -701,70 +701,34 @@ namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// Closes a descriptor and removes a temporary file unless released.
-struct TempFile {
+// Closes a descriptor.
+struct Fd {
   int fd = -1;
-  std::string path;
-  ~TempFile() {
+  ~Fd() {
     if (fd >= 0) ::close(fd);
-    if (!path.empty()) ::unlink(path.c_str());
   }
 };
 
 }  // namespace
 
+// Atomic (include/cofi/atomic_file.h): a temporary file beside `path`, fsync, rename.
 void save_model(const std::string& path, const SavedModel& m) {
-  std::string bytes = encode_model(m);
-  TempFile tmp;
-  tmp.path = path + ".tmp.XXXXXX";
-  tmp.fd = ::mkostemp(tmp.path.data(), O_CLOEXEC);
-  if (tmp.fd < 0) {
-    int err = errno;
-    tmp.path.clear();
-    throw Error(path + ": cannot create a temporary file beside it: " + errno_text(err));
-  }
-  // mkostemp creates 0600; a model is a shareable artefact like any output file.
-  ::fchmod(tmp.fd, 0644);
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(tmp.fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(path + ": cannot write: " + errno_text(errno));
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fsync(tmp.fd) != 0) throw Error(path + ": cannot write (fsync): " + errno_text(errno));
-  int fd = tmp.fd;
-  tmp.fd = -1;
-  if (::close(fd) != 0) throw Error(path + ": cannot write (close): " + errno_text(errno));
-  if (::rename(tmp.path.c_str(), path.c_str()) != 0)
-    throw Error(path + ": cannot write: " + errno_text(errno));
-  tmp.path.clear();
-  // Make the rename itself durable; best effort (some file systems refuse fsync on a folder).
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  write_file_atomically(path, encode_model(m));
 }
 
 size_t attach_training_data(SavedModel& m, const Ratings& train, const Items* items, bool keep_history) {
-  COFI_ASSERT(m.model);
-  const ModelConfig& c = m.model->config();
   size_t matched = 0;
   m.catalog = items ? catalog_from(m.items, *items, &matched) : Catalog{};
-  m.catalog.rating_counts.assign(c.n_items, 0);
+  m.catalog.rating_counts.assign(m.items.size(), 0);
   for (uint32_t i : train.item) ++m.catalog.rating_counts[i];
-  m.history = keep_history ? group_by_user(train, c.n_users) : UserItems{};
+  m.history = keep_history ? group_by_user(train, m.users.size()) : UserItems{};
   return matched;
 }
 
 SavedModel load_model(const std::string& path, ModelFileInfo* info) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(path + ": cannot open: " + errno_text(errno));
-  TempFile guard;  // closes fd
+  Fd guard;  // closes fd
   guard.fd = fd;
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw Error(path + ": cannot stat: " + errno_text(errno));

@@ -32,8 +32,8 @@ double log_add_exp(double a, double b) {
 // Per-step constants of one update, cast once to float as PyTorch applies Python scalars to float
 // tensors.
 struct Hyper {
-  float decay;      // 1 - lr * wd (decoupled), else 1
-  float l2;         // wd when L2, else 0
+  float decay;  // 1 - lr * wd (decoupled), else 1
+  float l2;     // wd when L2, else 0
   float mom, one_minus_mom;
   float beta2, one_minus_beta2;
   float step_size;  // Adam: lr / (1 - beta1^t); SGD: lr
@@ -43,18 +43,17 @@ struct Hyper {
 
 }  // namespace
 
-struct Optimizer::State {
+// The saved part (t, m, v, last) is the OptimizerState base; the rest follows from the config
+// and the schedule.
+struct Optimizer::State : OptimizerState {
   OptimizerConfig config;
   std::vector<Parameter>* params = nullptr;
   Schedule schedule;
-  uint64_t t = 0;  // steps done
-  std::vector<std::vector<float>> m, v;       // per parameter: momentum buffer / first moment, second moment
-  std::vector<std::vector<uint64_t>> last;    // per sparse parameter (lazy): step each row is up to date with
-  bool momentum = true;                       // false when momentum is 0 throughout (no drift)
+  bool momentum = true;  // false when momentum is 0 throughout (no drift)
   // Catch-up tables over steps j = 0..T (see catch_up).
-  std::vector<double> log_decay;   // log prod_{i<=j} (1 - lr_i wd)
-  std::vector<double> log_mom;     // log prod_{i<=j} mom_i
-  std::vector<double> log_tail;    // log sum_{i>j} exp(L_i), L_i the log of step i's drift coefficient
+  std::vector<double> log_decay;  // log prod_{i<=j} (1 - lr_i wd)
+  std::vector<double> log_mom;    // log prod_{i<=j} mom_i
+  std::vector<double> log_tail;   // log sum_{i>j} exp(L_i), L_i the log of step i's drift coefficient
 
   explicit State(const Schedule& s) : schedule(s) {}
 
@@ -174,8 +173,8 @@ struct Optimizer::State {
   // One step on n contiguous elements with gradient g (null: zero gradient).
   // The four arrays never overlap (restrict lets the loops vectorise without alias checks); the
   // constants are copied out of `h` so that stores to the arrays cannot be taken to change them.
-  void update(float* __restrict w, float* __restrict mv, float* __restrict vv, const float* __restrict g, size_t n,
-              const Hyper& h) const {
+  void update(float* __restrict w, float* __restrict mv, float* __restrict vv, const float* __restrict g,
+              size_t n, const Hyper& h) const {
     const float decay = h.decay, l2 = h.l2, mom = h.mom, one_minus_mom = h.one_minus_mom;
     const float step_size = h.step_size;
     // A row outside the batch (dense mode) steps with a zero gradient.
@@ -247,12 +246,48 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Parameter>& para
 Optimizer::~Optimizer() = default;
 
 uint64_t Optimizer::steps_done() const { return state_->t; }
-const Optimizer::State& Optimizer::state() const { return *state_; }
+const OptimizerState& Optimizer::state() const { return *state_; }
+
+void Optimizer::restore(OptimizerState saved) {
+  State& s = *state_;
+  const std::vector<Parameter>& params = *s.params;
+  const size_t n = params.size();
+  auto mismatch = [](const std::string& what) {
+    throw Error("the saved optimizer state does not fit this model and optimizer: " + what);
+  };
+  if (saved.m.size() != n || saved.v.size() != n || saved.last.size() != n)
+    mismatch("it has state for " + std::to_string(saved.m.size()) + " parameters, the model has " +
+             std::to_string(n));
+  if (saved.t > s.schedule.total_steps())
+    mismatch("it is at step " + std::to_string(saved.t) + " of a schedule of " +
+             std::to_string(s.schedule.total_steps()) + " steps");
+  // The sizes this optimizer gave its own state in the constructor are the ones it expects.
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& name = params[i].name;
+    if (saved.m[i].size() != s.m[i].size())
+      mismatch(name + " has " + std::to_string(saved.m[i].size()) + " first-moment values, expected " +
+               std::to_string(s.m[i].size()));
+    if (saved.v[i].size() != s.v[i].size())
+      mismatch(name + " has " + std::to_string(saved.v[i].size()) + " second-moment values, expected " +
+               std::to_string(s.v[i].size()));
+    if (saved.last[i].size() != s.last[i].size())
+      mismatch(name + " has " + std::to_string(saved.last[i].size()) + " row steps, expected " +
+               std::to_string(s.last[i].size()));
+    for (uint64_t a : saved.last[i])
+      if (a > saved.t)
+        mismatch(name + " has a row at step " + std::to_string(a) + ", after the state's step " +
+                 std::to_string(saved.t));
+  }
+  static_cast<OptimizerState&>(s) = std::move(saved);
+}
+
+OptimizerState Optimizer::release() { return std::move(static_cast<OptimizerState&>(*state_)); }
 
 void Optimizer::step(const Gradients& grads) {
   State& s = *state_;
   if (s.t >= s.schedule.total_steps())
-    throw Error("the optimizer has taken all " + std::to_string(s.schedule.total_steps()) + " steps of its schedule");
+    throw Error("the optimizer has taken all " + std::to_string(s.schedule.total_steps()) +
+                " steps of its schedule");
   const uint64_t t = ++s.t;
   const Hyper h = s.hyper(t);
   std::vector<Parameter>& params = *s.params;

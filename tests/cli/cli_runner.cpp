@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@ std::ostream& operator<<(std::ostream& os, const Outcome& r) {
   return os << "exit " << r.code << "\n--- stdout ---\n" << r.out << "--- stderr ---\n" << r.err;
 }
 
-CliProcess::CliProcess(const std::vector<std::string>& args) {
+CliProcess::CliProcess(const std::vector<std::string>& args, uint64_t file_size_limit) {
   const char* cli = std::getenv("COFI_CLI");
   if (!cli || !*cli) {
     ADD_FAILURE() << "COFI_CLI is not set (run the tests through ctest)";
@@ -59,6 +60,12 @@ CliProcess::CliProcess(const std::vector<std::string>& args) {
     ::dup2(in, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
+    if (file_size_limit > 0) {
+      // An ignored signal stays ignored across exec.
+      ::signal(SIGXFSZ, SIG_IGN);
+      const struct rlimit limit { file_size_limit, file_size_limit };
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(125);
+    }
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
@@ -111,7 +118,9 @@ Outcome CliProcess::wait(std::chrono::milliseconds limit) {
   return r;
 }
 
-Outcome cofi(const std::vector<std::string>& args) { return CliProcess(args).wait(); }
+Outcome cofi(const std::vector<std::string>& args, uint64_t file_size_limit) {
+  return CliProcess(args, file_size_limit).wait();
+}
 
 fs::path data_dir() {
   const char* d = std::getenv("COFI_DATA_DIR");

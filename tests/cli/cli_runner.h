@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <ostream>
 #include <string>
@@ -39,7 +40,10 @@ std::ostream& operator<<(std::ostream& os, const Outcome& r);
 // stdin is /dev/null. The destructor kills (SIGKILL) and reaps it if it still runs.
 class CliProcess {
  public:
-  explicit CliProcess(const std::vector<std::string>& args);
+  // With a `file_size_limit` (bytes; 0: none) the child runs under that RLIMIT_FSIZE with SIGXFSZ
+  // ignored, so that a write past it fails with EFBIG ("File too large"): a full disk that needs
+  // no privileges, root included.
+  explicit CliProcess(const std::vector<std::string>& args, uint64_t file_size_limit = 0);
   ~CliProcess();
   CliProcess(const CliProcess&) = delete;
   CliProcess& operator=(const CliProcess&) = delete;
@@ -55,8 +59,8 @@ class CliProcess {
   pid_t pid_ = -1;
 };
 
-// Runs $COFI_CLI with `args` to the end.
-Outcome cofi(const std::vector<std::string>& args);
+// Runs $COFI_CLI with `args` to the end (under a file size limit, see CliProcess).
+Outcome cofi(const std::vector<std::string>& args, uint64_t file_size_limit = 0);
 
 // $COFI_DATA_DIR ("" when unset).
 fs::path data_dir();

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <memory>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "cofi/error.h"
 #include "cofi/train/lr_find.h"
@@ -86,7 +90,8 @@ TEST(TrainFit, SameSeedSameModelWhateverTheThreadCount) {
   auto ha = fit(*a, data, &data, t);
   t.threads = 2;
   auto hb = fit(*b, data, &data, t);
-  for (size_t i = 0; i < a->parameters().size(); ++i) EXPECT_EQ(a->parameters()[i].value, b->parameters()[i].value);
+  for (size_t i = 0; i < a->parameters().size(); ++i)
+    EXPECT_EQ(a->parameters()[i].value, b->parameters()[i].value);
   EXPECT_EQ(ha.back().valid_mse, hb.back().valid_mse);
   auto c = Model::create(config_for(ModelKind::dotbias), 3);
   t.seed = 2;
@@ -148,6 +153,224 @@ TEST(TrainFit, RejectsDataBeyondTheModel) {
   t.batch_size = 0;
   auto ok = Model::create(config_for(ModelKind::dotbias), 1);
   EXPECT_THROW(fit(*ok, data, nullptr, t), Error);
+}
+
+// ---- resuming a run ------------------------------------------------------------------------
+
+// A model's parameter values, to restore into a fresh model as a saved file would.
+std::vector<std::vector<float>> values_of(const Model& m) {
+  std::vector<std::vector<float>> out;
+  for (const auto& p : m.parameters()) out.push_back(p.value);
+  return out;
+}
+
+// A model of `config` holding `values`; made from another seed, so that only the values carry over.
+std::unique_ptr<Model> model_with(const ModelConfig& config, const std::vector<std::vector<float>>& values) {
+  auto m = Model::create(config, 999);
+  for (size_t i = 0; i < values.size(); ++i) m->parameters()[i].value = values[i];
+  return m;
+}
+
+// Largest absolute difference between two models' parameters.
+double max_difference(const Model& a, const Model& b) {
+  double d = 0;
+  for (size_t i = 0; i < a.parameters().size(); ++i)
+    for (size_t k = 0; k < a.parameters()[i].size(); ++k)
+      d = std::max(d,
+                   std::fabs(static_cast<double>(a.parameters()[i].value[k]) - b.parameters()[i].value[k]));
+  return d;
+}
+
+struct ResumeCase {
+  ModelKind kind;
+  OptimizerKind opt;
+  bool lazy;
+  ScheduleKind schedule;
+};
+
+std::string name_of(const ResumeCase& c) {
+  return std::string(to_string(c.kind)) + "/" + to_string(c.opt) + (c.lazy ? "/lazy/" : "/dense/") +
+         to_string(c.schedule);
+}
+
+const std::vector<ResumeCase> kResumeCases = {
+    {ModelKind::dotbias, OptimizerKind::adam, true, ScheduleKind::one_cycle},
+    {ModelKind::dotbias, OptimizerKind::adam, false, ScheduleKind::one_cycle},
+    {ModelKind::dot, OptimizerKind::sgd, true, ScheduleKind::constant},
+    {ModelKind::nn, OptimizerKind::adam, true, ScheduleKind::one_cycle},
+    {ModelKind::nn, OptimizerKind::sgd, false, ScheduleKind::one_cycle},
+};
+
+ModelConfig resume_model(ModelKind kind) {
+  ModelConfig c = config_for(kind);
+  // Dropout makes the masks part of what must be drawn again; BatchNorm's running statistics are
+  // buffers that travel with the parameters.
+  if (kind == ModelKind::nn) {
+    c.dropout = {0.2f};
+    c.embed_dropout = 0.1f;
+  }
+  return c;
+}
+
+TrainConfig resume_config(const ResumeCase& c) {
+  TrainConfig t = quick();
+  t.epochs = 6;
+  t.optimizer.kind = c.opt;
+  t.optimizer.lazy = c.lazy;
+  t.schedule.kind = c.schedule;
+  if (c.opt == OptimizerKind::sgd) t.schedule.lr = 0.05;
+  return t;
+}
+
+TEST(TrainResume, FromAWholeEpochCheckpointIsBitwiseTheSame) {
+  Ratings data = synthetic(11, 0.3);
+  for (const ResumeCase& c : kResumeCases) {
+    SCOPED_TRACE(name_of(c));
+    const ModelConfig mc = resume_model(c.kind);
+    const TrainConfig t = resume_config(c);
+    auto whole = Model::create(mc, 4);
+    auto expected = fit(*whole, data, &data, t);
+    ASSERT_EQ(expected.size(), 6u);
+
+    // The same run, saving its state after epoch 3 as `cofi train` saves a checkpoint.
+    auto first = Model::create(mc, 4);
+    TrainState saved;
+    std::vector<std::vector<float>> saved_values;
+    TrainCallbacks cb;
+    cb.on_checkpoint = [&](const TrainProgress& p, const OptimizerState& o) {
+      if (p.epochs_done != 3) return;
+      saved.progress = p;
+      saved.optimizer = o;
+      saved_values = values_of(*first);
+    };
+    fit(*first, data, &data, t, cb);
+    ASSERT_EQ(saved.progress.epochs_done, 3u);
+    EXPECT_EQ(saved.progress.batches_done, 0u);
+    EXPECT_EQ(saved.optimizer.t, 3 * run_steps(data.size(), t).per_epoch);
+
+    auto resumed = model_with(mc, saved_values);
+    TrainState state = saved;
+    auto rest = fit(*resumed, data, &data, t, {}, &state);
+    ASSERT_EQ(rest.size(), 3u);
+    for (size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(rest[k].epoch, k + 4);
+      EXPECT_EQ(rest[k].train_loss, expected[k + 3].train_loss);
+      EXPECT_EQ(rest[k].valid_mse, expected[k + 3].valid_mse);
+    }
+    EXPECT_EQ(values_of(*resumed), values_of(*whole));
+    EXPECT_EQ(state.progress.epochs_done, 6u);
+    EXPECT_EQ(state.optimizer.t, run_steps(data.size(), t).total);
+  }
+}
+
+TEST(TrainResume, AfterAStopInsideAnEpoch) {
+  Ratings data = synthetic(12, 0.3);
+  for (const ResumeCase& c : kResumeCases) {
+    SCOPED_TRACE(name_of(c));
+    const ModelConfig mc = resume_model(c.kind);
+    const TrainConfig t = resume_config(c);
+    const uint64_t per_epoch = run_steps(data.size(), t).per_epoch;
+    auto whole = Model::create(mc, 4);
+    auto expected = fit(*whole, data, &data, t);
+
+    // Stopped 5 batches into epoch 3, as Ctrl-C stops it.
+    auto first = Model::create(mc, 4);
+    std::atomic<bool> stop{false};
+    TrainCallbacks cb;
+    cb.stop = &stop;
+    cb.on_batch = [&](uint64_t step, uint64_t, double) {
+      if (step == 2 * per_epoch + 5) stop = true;
+    };
+    TrainState state;
+    auto head = fit(*first, data, &data, t, cb, &state);
+    ASSERT_EQ(head.size(), 3u);
+    EXPECT_TRUE(head.back().interrupted);
+    EXPECT_EQ(state.progress.epochs_done, 2u);
+    EXPECT_EQ(state.progress.batches_done, 5u);
+    EXPECT_EQ(state.optimizer.t, 2 * per_epoch + 5);
+
+    auto resumed = model_with(mc, values_of(*first));
+    auto rest = fit(*resumed, data, &data, t, {}, &state);
+    ASSERT_EQ(rest.size(), 4u);
+    EXPECT_EQ(rest.front().epoch, 3u);
+    EXPECT_FALSE(rest.front().interrupted);
+    if (!c.lazy) {
+      // Dense mode has nothing to catch up at the stop: the continued run is the same run.
+      EXPECT_EQ(values_of(*resumed), values_of(*whole));
+      for (size_t k = 0; k < 4; ++k) {
+        EXPECT_EQ(rest[k].train_loss, expected[k + 2].train_loss);
+        EXPECT_EQ(rest[k].valid_mse, expected[k + 2].valid_mse);
+      }
+    } else {
+      // The stop caught every row up to its step; without the stop each row would have caught up
+      // once, later, over the same steps: the same closed form in two parts, up to float rounding.
+      EXPECT_LT(max_difference(*resumed, *whole), 1e-5);
+      for (size_t k = 0; k < 4; ++k) {
+        EXPECT_NEAR(rest[k].train_loss, expected[k + 2].train_loss, 1e-6);
+        EXPECT_NEAR(rest[k].valid_mse, expected[k + 2].valid_mse, 1e-6);
+      }
+    }
+  }
+}
+
+TEST(TrainResume, RejectsAStateThatDoesNotFit) {
+  Ratings data = synthetic(13);
+  TrainConfig t = quick();
+  t.epochs = 4;
+  auto model = Model::create(config_for(ModelKind::dotbias), 1);
+  TrainState good;
+  TrainCallbacks cb;
+  cb.on_checkpoint = [&](const TrainProgress& p, const OptimizerState& o) {
+    if (p.epochs_done == 2) good = {p, o};
+  };
+  fit(*model, data, nullptr, t, cb);
+  ASSERT_EQ(good.progress.epochs_done, 2u);
+  const uint64_t per_epoch = run_steps(data.size(), t).per_epoch;
+
+  auto expect_error = [&](TrainState s, const TrainConfig& config, const ModelConfig& mc,
+                          const std::string& message) {
+    auto m = Model::create(mc, 1);
+    try {
+      fit(*m, data, nullptr, config, {}, &s);
+      ADD_FAILURE() << "no error; expected: " << message;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), message);
+    }
+  };
+  TrainState s = good;
+  s.optimizer.t += 1;
+  expect_error(s, t, config_for(ModelKind::dotbias),
+               "the saved optimizer is at step " + std::to_string(2 * per_epoch + 1) +
+                   ", the saved run at step " + std::to_string(2 * per_epoch) + " (" +
+                   std::to_string(per_epoch) + " batches an epoch)");
+  s = good;
+  s.progress.epochs_done = 4;
+  expect_error(s, t, config_for(ModelKind::dotbias), "the saved run has done all 4 of its epochs");
+  s = good;
+  s.progress.batches_done = per_epoch;
+  expect_error(s, t, config_for(ModelKind::dotbias),
+               "the saved run is at batch " + std::to_string(per_epoch) + " of an epoch of " +
+                   std::to_string(per_epoch) + " batches");
+  // The state of a model with other embedding sizes.
+  ModelConfig wider = config_for(ModelKind::dotbias);
+  wider.user_factors = wider.item_factors = 5;
+  expect_error(
+      good, t, wider,
+      "the saved optimizer state does not fit this model and optimizer: u_weight has 160 first-moment "
+      "values, expected 200");
+  // An SGD state given to Adam: no second moments.
+  s = good;
+  for (auto& v : s.optimizer.v) v.clear();
+  expect_error(
+      s, t, config_for(ModelKind::dotbias),
+      "the saved optimizer state does not fit this model and optimizer: u_weight has 0 second-moment "
+      "values, expected 160");
+  s = good;
+  s.optimizer.last[0][3] = s.optimizer.t + 1;
+  expect_error(
+      s, t, config_for(ModelKind::dotbias),
+      "the saved optimizer state does not fit this model and optimizer: u_weight has a row at step " +
+          std::to_string(2 * per_epoch + 1) + ", after the state's step " + std::to_string(2 * per_epoch));
 }
 
 TEST(TrainLrFind, SweepsRestoresAndSuggests) {

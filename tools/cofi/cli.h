@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,12 @@ class Args {
   int64_t integer(const std::string& name) const; // strict: the whole text is an integer
   uint64_t count(const std::string& name) const;  // strict: a non-negative integer
 
+  // Whether the option was on the command line (rather than taking its default).
+  bool given(const std::string& name) const { return given_.count(name) > 0; }
+
   std::map<std::string, std::string> values;
   std::map<std::string, bool> flags;
+  std::set<std::string> given_;  // names (without dashes) of the options on the command line
 };
 
 struct CommandSpec {

@@ -1,11 +1,11 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
-#include "commands_impl.h"
+#include "cofi/atomic_file.h"
 #include "cofi/data/split.h"
 #include "cofi/error.h"
+#include "commands_impl.h"
 
 namespace fs = std::filesystem;
 
@@ -13,53 +13,52 @@ namespace cofi::cli {
 
 namespace {
 
-// Writes rows of `r` as a ratings.csv (raw ids), atomically: a temporary file renamed into place.
+// Writes rows of `r` as a ratings.csv (raw ids), atomically (include/cofi/atomic_file.h).
 void write_ratings_csv(const Ratings& r, const std::vector<uint32_t>* rows, const fs::path& path) {
-  fs::path tmp = path;
-  tmp += ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error(Location{tmp.string(), 0, {}}, "cannot write");
-    out << (r.has_timestamps() ? "userId,movieId,rating,timestamp\n" : "userId,movieId,rating\n");
-    std::string buf;
-    buf.reserve(1 << 20);
-    size_t n = rows ? rows->size() : r.size();
-    for (size_t k = 0; k < n; ++k) {
-      uint32_t i = rows ? (*rows)[k] : static_cast<uint32_t>(k);
-      buf += r.users.raw(r.user[i]);
+  AtomicFile out(path.string());
+  std::string buf = r.has_timestamps() ? "userId,movieId,rating,timestamp\n" : "userId,movieId,rating\n";
+  buf.reserve(1 << 20);
+  const size_t n = rows ? rows->size() : r.size();
+  for (size_t k = 0; k < n; ++k) {
+    uint32_t i = rows ? (*rows)[k] : static_cast<uint32_t>(k);
+    buf += r.users.raw(r.user[i]);
+    buf += ',';
+    buf += r.items.raw(r.item[i]);
+    buf += ',';
+    char num[32];
+    auto res = std::to_chars(num, num + sizeof num, r.rating[i]);
+    buf.append(num, res.ptr);
+    if (r.has_timestamps()) {
       buf += ',';
-      buf += r.items.raw(r.item[i]);
-      buf += ',';
-      char num[32];
-      auto res = std::to_chars(num, num + sizeof num, r.rating[i]);
-      buf.append(num, res.ptr);
-      if (r.has_timestamps()) {
-        buf += ',';
-        buf += std::to_string(r.timestamp[i]);
-      }
-      buf += '\n';
-      if (buf.size() > (1u << 20) - 256) {
-        out << buf;
-        buf.clear();
-      }
+      buf += std::to_string(r.timestamp[i]);
     }
-    out << buf;
-    out.flush();
-    if (!out) throw Error(Location{tmp.string(), 0, {}}, "write failed (disk full?)");
+    buf += '\n';
+    if (buf.size() > (1u << 20) - 256) {
+      out.write(buf);
+      buf.clear();
+    }
   }
-  fs::rename(tmp, path);
+  out.write(buf);
+  out.commit();
+}
+
+// The output folder and its parents; a cofi::Error with the system's reason when one cannot be made.
+void make_folder(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(dir.string() + ": cannot create the folder: " + ec.message());
 }
 
 void write_split(const Ratings& r, const Split& s, const fs::path& dir) {
-  fs::create_directories(dir);
+  make_folder(dir);
   write_ratings_csv(r, &s.train, dir / "train.csv");
   write_ratings_csv(r, &s.valid, dir / "valid.csv");
 }
 
 void describe(const char* name, size_t train, size_t valid) {
   double total = static_cast<double>(train + valid);
-  std::printf("%-10s train %zu (%.1f%%), valid %zu (%.1f%%)\n", name, train, 100.0 * static_cast<double>(train) / total,
-              valid, 100.0 * static_cast<double>(valid) / total);
+  std::printf("%-10s train %zu (%.1f%%), valid %zu (%.1f%%)\n", name, train,
+              100.0 * static_cast<double>(train) / total, valid, 100.0 * static_cast<double>(valid) / total);
 }
 
 }  // namespace
@@ -77,7 +76,7 @@ int run_data_split(const Args& args) {
     TrainTest tt = load_predefined_split(d, args.str("name"), lo.read);
     describe(args.str("name").c_str(), tt.train.size(), tt.test.size());
     if (write) {
-      fs::create_directories(out);
+      make_folder(out);
       write_ratings_csv(tt.train, nullptr, out / "train.csv");
       write_ratings_csv(tt.test, nullptr, out / "valid.csv");
     }
@@ -102,8 +101,10 @@ int run_data_split(const Args& args) {
       s = args.has("cutoff") ? temporal_cutoff(d.ratings, args.integer("cutoff"))
                              : temporal_last_n(d.ratings, static_cast<uint32_t>(args.count("last-n")));
     } else {
-      throw Error("option --method: expected random, user-fraction, user-count, temporal, kfold or predefined, found " +
-                  quote_token(method));
+      throw Error(
+          "option --method: expected random, user-fraction, user-count, temporal, kfold or predefined, "
+          "found " +
+          quote_token(method));
     }
     describe(method.c_str(), s.train.size(), s.valid.size());
     if (write) write_split(d.ratings, s, out);

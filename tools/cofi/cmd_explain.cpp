@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "cofi/atomic_file.h"
 #include "cofi/error.h"
 #include "cofi/recommend/explain.h"
 #include "commands_impl.h"
@@ -15,6 +16,7 @@
 namespace cofi::cli {
 
 int run_explain(const Args& args) {
+  check_writable(args, {"plot"});  // before the work, not after it
   SavedModel m = load_model_for_use(args);
   const size_t n = args.count("top");
   const auto min_ratings = static_cast<uint32_t>(args.count("min-ratings"));
@@ -73,7 +75,7 @@ int run_explain(const Args& args) {
       s.y.push_back(pca.coordinates[1][i]);
       s.point_labels.push_back(i < labelled ? item_name(m, items[i]) : "");
     }
-    write_text_atomically(args.str("plot"), line_chart_svg("items on the first two principal components",
+    write_file_atomically(args.str("plot"), line_chart_svg("items on the first two principal components",
                                                            "component 1", "component 2", {s}));
     std::printf("\nmap of the items written to %s\n", args.str("plot").c_str());
   }

@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cofi/error.h"
 #include "cofi/io/model_file.h"
+#include "cofi/io/run_checkpoint.h"
 #include "commands_impl.h"
 #include "text_format.h"
 
@@ -132,10 +134,27 @@ int run_inspect(const Args& args) {
     }
   }
 
-  std::printf("\noptimizer    %s\n",
-              m.optimizer_state.empty()
-                  ? "no state saved"
-                  : (with_commas(m.optimizer_state.size()) + " bytes of state").c_str());
+  if (m.optimizer_state.empty()) {
+    std::printf("\nrun          finished (no state saved)\n");
+  } else {
+    // A checkpoint of an unfinished run (cofi train), or state this build does not read.
+    try {
+      RunCheckpoint run = decode_run_checkpoint(
+          std::string_view(reinterpret_cast<const char*>(m.optimizer_state.data()), m.optimizer_state.size()),
+          path);
+      std::printf("\nrun          unfinished: %u of %u epochs done", run.state.progress.epochs_done,
+                  run.run.epochs);
+      if (run.state.progress.batches_done > 0)
+        std::printf(" and %s batches of the next", with_commas(run.state.progress.batches_done).c_str());
+      std::printf("; `cofi train --resume %s` finishes it\n", path.c_str());
+      std::printf("             %s bytes of optimizer state at step %s of %s\n",
+                  with_commas(m.optimizer_state.size()).c_str(), with_commas(run.state.optimizer.t).c_str(),
+                  with_commas(run.run.total_steps).c_str());
+    } catch (const Error& e) {
+      std::printf("\nrun          %s bytes of optimizer state this build cannot resume from (%s)\n",
+                  with_commas(m.optimizer_state.size()).c_str(), e.what());
+    }
+  }
   std::printf("\nsections\n");
   for (const auto& s : info.sections)
     std::printf("  %-16s at %-12s %s bytes%s\n", s.name.c_str(), with_commas(s.offset).c_str(),

@@ -1,14 +1,16 @@
 // cofi lr-find: fastai's learning-rate finder on the same data and model options as train.
 #include <cstdio>
 
-#include "commands_impl.h"
+#include "cofi/atomic_file.h"
 #include "cofi/train/lr_find.h"
+#include "commands_impl.h"
 #include "plot_svg.h"
 #include "train_options.h"
 
 namespace cofi::cli {
 
 int run_lr_find(const Args& args) {
+  check_writable(args, {"plot"});
   TrainData data = load_train_data(args);
   ModelConfig config = model_config_from(args, data.train);
   TrainConfig tc = train_config_from(args);
@@ -30,17 +32,19 @@ int run_lr_find(const Args& args) {
   size_t every = std::max<size_t>(1, r.lrs.size() / 12);
   for (size_t k = 0; k < r.lrs.size(); k += every)
     std::printf("%-14.3e%-14.5f%.5f\n", r.lrs[k], r.losses[k], r.smoothed[k]);
-  std::printf("\nsuggested learning rates\n  valley   %.3e  (fastai's default suggestion)\n"
-              "  minimum  %.3e  (the minimum's rate / 10)\n  steep    %.3e  (steepest descent)\n",
-              r.valley, r.minimum, r.steep);
+  std::printf(
+      "\nsuggested learning rates\n  valley   %.3e  (fastai's default suggestion)\n"
+      "  minimum  %.3e  (the minimum's rate / 10)\n  steep    %.3e  (steepest descent)\n",
+      r.valley, r.minimum, r.steep);
   if (args.has("plot")) {
     Series loss{"smoothed loss", "#1f77b4", r.lrs, r.smoothed, false, {}, 4};
     Series picks{"valley", "#d62728", {r.valley}, {0}, true, {}, 4};
     // Mark the suggestion on the curve.
     for (size_t k = 0; k < r.lrs.size(); ++k)
       if (r.lrs[k] == r.valley) picks.y[0] = r.smoothed[k];
-    write_text_atomically(args.str("plot"), line_chart_svg("learning-rate finder", "learning rate (log scale)",
-                                                           "loss", {loss, picks}, /*log_x=*/true));
+    write_file_atomically(args.str("plot"),
+                          line_chart_svg("learning-rate finder", "learning rate (log scale)", "loss",
+                                         {loss, picks}, /*log_x=*/true));
     std::printf("curve written to %s\n", args.str("plot").c_str());
   }
   return 0;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cofi/atomic_file.h"
 #include "cofi/error.h"
 #include "cofi/recommend/explain.h"
 #include "cofi/recommend/recommender.h"
@@ -142,7 +143,7 @@ int run_batch(const SavedModel& m, const Recommender& rec, const Args& args,
               "\n";
     }
   if (args.has("out")) {
-    write_text_atomically(args.str("out"), text);
+    write_file_atomically(args.str("out"), text);
     std::printf("top %zu for %s users in %.3f s (%.0f users/s), written to %s\n", options.n,
                 with_commas(users.size()).c_str(), secs,
                 static_cast<double>(users.size()) / std::max(secs, 1e-9), args.str("out").c_str());
@@ -155,6 +156,7 @@ int run_batch(const SavedModel& m, const Recommender& rec, const Args& args,
 }  // namespace
 
 int run_recommend(const Args& args) {
+  check_writable(args, {"out"});  // before the work, not after it
   SavedModel m = load_model_for_use(args);
   Recommender rec(m);
   RecommendOptions options;

@@ -1,35 +1,49 @@
 // cofi train: the recipe end to end. Loads train and validation ratings (two files, or one data set
 // split by --valid-pct), builds the model, fits it, prints fastai's epoch table, and saves the model.
+//
+// Crash safety: with --out, the model is saved (atomically) after every --checkpoint-every epochs
+// together with the run's state (the OPTM section, include/cofi/io/run_checkpoint.h), and on
+// Ctrl-C or SIGTERM where it stopped. `--resume FILE` on such a file continues the unfinished run
+// with its own settings, exactly as if it had not stopped; on a finished model it starts a new run
+// from the model's weights (as fastai's fit_one_cycle called again).
 #include <unistd.h>
 
 #include <charconv>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
-#include "commands_impl.h"
+#include "cofi/atomic_file.h"
 #include "cofi/data/split.h"
 #include "cofi/error.h"
 #include "cofi/io/model_file.h"
+#include "cofi/io/run_checkpoint.h"
 #include "cofi/train/trainer.h"
+#include "commands_impl.h"
 #include "plot_svg.h"
-#include "train_options.h"
 #include "progress.h"
+#include "train_options.h"
 
 namespace cofi::cli {
 
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
 
-// First Ctrl-C: stop after the current batch and save what was trained. Second: the default.
-void on_sigint(int) {
+// First Ctrl-C (or SIGTERM, as a job scheduler sends it): stop after the current batch and save
+// what was trained. A second one: the default action.
+void on_stop_signal(int sig) {
+  g_signal = sig;
   g_stop = true;
-  std::signal(SIGINT, SIG_DFL);
+  std::signal(sig, SIG_DFL);
 }
 
 nlohmann::json settings_json(const Args& args, const ModelConfig& c, const TrainConfig& t) {
@@ -68,96 +82,293 @@ std::string clock_of(double seconds) {
   return buf;
 }
 
+// Options that belong to one invocation, not to the run: a continued run takes them from its own
+// command line, never from the checkpoint.
+bool per_invocation(const std::string& key) {
+  static const std::set<std::string> keys = {"resume",           "out",     "metrics", "plot", "quiet",
+                                             "checkpoint-every", "threads", "no-cache"};
+  return keys.count(key) > 0;
+}
+
+// Options that say where the data is: a continued run may find it elsewhere (the digest checks it
+// is the same).
+bool data_location(const std::string& key) { return key == "train" || key == "valid" || key == "data"; }
+
+// The run's options as JSON, for the checkpoint: every value and flag but the per-invocation ones,
+// data paths made absolute so that a resume from another folder finds them.
+std::string run_options_json(const Args& args) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [key, value] : args.values) {
+    if (per_invocation(key)) continue;
+    std::string v = value;
+    std::error_code ec;
+    if (data_location(key) && !v.empty() && std::filesystem::exists(v, ec))
+      v = std::filesystem::absolute(v, ec).lexically_normal().string();
+    j[key] = v;
+  }
+  for (const auto& [key, on] : args.flags)
+    if (!per_invocation(key)) j[key] = on;
+  return j.dump();
+}
+
+// The options a continued run trains with: the checkpoint's, with this command line's
+// per-invocation options and data locations. Any other option given that differs from the run's
+// is an error: the run can only be continued as it was planned.
+Args continued_args(const Args& given, const std::string& stored, const std::string& model_path,
+                    const RunCheckpoint& c) {
+  nlohmann::json j = nlohmann::json::parse(stored, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object())
+    throw Error(model_path + ": the unfinished run's options are not readable (not a JSON object)");
+  Args run = given;
+  // The options that conflict, "--NAME VALUE (the run's: VALUE)" each: part of the message below.
+  std::string message;
+  auto differs = [&](const std::string& key, const std::string& mine, const std::string& theirs) {
+    message += (message.empty() ? "" : ", ") + std::string("--") + key + " " + mine +
+               " (the run's: " + (theirs.empty() ? "none" : theirs) + ")";
+  };
+  for (auto& [key, value] : run.values) {
+    if (per_invocation(key)) continue;
+    auto it = j.find(key);
+    // An option this build has and the checkpoint lacks (a newer build): its default stands.
+    if (it == j.end() || !it->is_string()) continue;
+    const std::string theirs = it->get<std::string>();
+    if (given.given(key) && !data_location(key) && value != theirs) differs(key, value, theirs);
+    if (!given.given(key)) value = theirs;
+  }
+  for (auto& [key, on] : run.flags) {
+    if (per_invocation(key)) continue;
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_boolean()) continue;
+    const bool theirs = it->get<bool>();
+    if (given.given(key) && on != theirs) differs(key, on ? "(set)" : "(unset)", theirs ? "set" : "unset");
+    on = theirs;
+  }
+  if (!message.empty())
+    throw Error(model_path + " holds an unfinished run (" + std::to_string(c.state.progress.epochs_done) +
+                " of " + std::to_string(c.run.epochs) +
+                " epochs done), which --resume continues with its own settings; these options would change "
+                "them: " +
+                message +
+                ". Leave them out to finish the run, then --resume the finished model with new settings");
+  return run;
+}
+
 }  // namespace
 
-int run_train(const Args& args) {
-  TrainData data = load_train_data(args);
-  TrainConfig tc = train_config_from(args);
-  const bool has_valid = data.valid.size() > 0;
-  // --resume: train a saved model some more, as the recipe calls fit_one_cycle again. The data is
-  // re-indexed into the model's ids; the optimizer starts afresh with the new schedule.
+int run_train(const Args& cmdline) {
+  Args args = cmdline;
   std::unique_ptr<Model> model;
   std::vector<EpochResult> earlier;
   std::string previous_settings;
   std::string out = args.str("out");
+  // An unfinished run read from --resume: it is continued rather than a new one started.
+  std::optional<RunCheckpoint> continued;
+  SavedModel saved;
   if (args.has("resume")) {
-    SavedModel saved = load_model(args.str("resume"));
+    const std::string path = args.str("resume");
+    saved = load_model(path);
+    if (!saved.optimizer_state.empty()) {
+      continued =
+          decode_run_checkpoint(std::string_view(reinterpret_cast<const char*>(saved.optimizer_state.data()),
+                                                 saved.optimizer_state.size()),
+                                path);
+      args = continued_args(cmdline, continued->run.options, path, *continued);
+    }
+    if (out.empty()) out = path;
+  }
+  // An output that cannot be written fails now, not after the training.
+  if (!out.empty()) AtomicFile probe(out);
+  check_writable(args, {"metrics", "plot"});
+  TrainData data = load_train_data(args);
+  TrainConfig tc = train_config_from(args);
+  const bool has_valid = data.valid.size() > 0;
+  const uint64_t every = args.count("checkpoint-every");
+
+  TrainState state;
+  uint32_t offset = 0;  // epochs of the history before this run
+  if (args.has("resume")) {
+    const std::string path = args.str("resume");
+    // The data is re-indexed into the model's ids.
     data.train = reindex_into(data.train, saved.users, saved.items);
     if (has_valid) data.valid = reindex_into(data.valid, saved.users, saved.items);
     model = std::move(saved.model);
-    earlier = std::move(saved.record.history);
-    previous_settings = saved.record.settings;
-    if (out.empty()) out = args.str("resume");
-    std::printf("resuming %s after %zu epochs\n", args.str("resume").c_str(), earlier.size());
+    if (continued) {
+      const RunInfo& run = continued->run;
+      const RunSteps steps = run_steps(data.train.size(), tc);
+      if (data.train.size() != run.n_ratings || training_data_digest(data.train) != run.data_digest ||
+          steps.total != run.total_steps)
+        throw Error(
+            path + ": the training data is not the unfinished run's (" + std::to_string(data.train.size()) +
+            " ratings here, " + std::to_string(run.n_ratings) +
+            " in the run, or the same number with other values); the run continues only on its own data");
+      if (continued->parameters.size() != model->parameters().size())
+        throw Error(path + ": the run's state has " + std::to_string(continued->parameters.size()) +
+                    " parameters, the model " + std::to_string(model->parameters().size()));
+      for (size_t i = 0; i < continued->parameters.size(); ++i)
+        if (continued->parameters[i] != model->parameters()[i].name)
+          throw Error(path + ": the run's state is for parameter '" + continued->parameters[i] +
+                      "' where the model has '" + model->parameters()[i].name + "'");
+      state = std::move(continued->state);
+      offset = run.history_before;
+      // A stop inside an epoch left that epoch in the history as interrupted: it is run to its end now.
+      earlier.assign(saved.record.history.begin(),
+                     saved.record.history.begin() +
+                         std::min<size_t>(saved.record.history.size(), offset + state.progress.epochs_done));
+      previous_settings = saved.record.settings;
+      std::printf("continuing the unfinished run in %s: %u of %u epochs done", path.c_str(),
+                  state.progress.epochs_done, run.epochs);
+      if (state.progress.batches_done > 0)
+        std::printf(", and %llu of %llu batches of the next",
+                    static_cast<unsigned long long>(state.progress.batches_done),
+                    static_cast<unsigned long long>(steps.per_epoch));
+      std::printf("\n");
+    } else {
+      // A finished model: a new run from its weights, the optimizer starting afresh.
+      earlier = std::move(saved.record.history);
+      offset = static_cast<uint32_t>(earlier.size());
+      previous_settings = saved.record.settings;
+      std::printf("resuming %s after %zu epochs\n", path.c_str(), earlier.size());
+    }
   } else {
     model = Model::create(model_config_from(args, data.train), tc.seed);
   }
   const ModelConfig& config = model->config();
-  std::printf("training %s on %zu ratings (%zu users, %zu items)%s\n", to_string(config.kind), data.train.size(),
-              data.train.n_users(), data.train.n_items(),
+  std::printf("training %s on %zu ratings (%zu users, %zu items)%s\n", to_string(config.kind),
+              data.train.size(), data.train.n_users(), data.train.n_items(),
               has_valid ? (", validating on " + std::to_string(data.valid.size())).c_str() : "");
 
   std::printf("%-7s%-12s%-12s%-12s%s\n", "epoch", "train_loss", "valid_mse", "valid_rmse", "time");
 
+  // The settings kept with the model: a continued run keeps its own; a new run records this one's,
+  // and after --resume of a finished model those of the earlier runs, newest first.
+  nlohmann::json settings;
+  if (continued) {
+    settings = nlohmann::json::parse(previous_settings, nullptr, false);
+    if (settings.is_discarded()) settings = nlohmann::json::object();
+  } else {
+    settings = settings_json(args, config, tc);
+    if (!previous_settings.empty())
+      settings["previous"] = nlohmann::json::parse(previous_settings, nullptr, false);
+  }
+  RunInfo run;
+  // A continued run records its options again: the same settings, and the data where it was found.
+  run.options = run_options_json(args);
+  run.epochs = tc.epochs;
+  run.history_before = offset;
+  run.n_ratings = data.train.size();
+  run.data_digest = training_data_digest(data.train);
+  run.total_steps = run_steps(data.train.size(), tc).total;
+  double rating_sum = 0;
+  for (float r : data.train.rating) rating_sum += r;
+
+  // This run's epochs so far, numbered within the run (offset added when saved or printed).
+  std::vector<EpochResult> history;
+  // The training ratings by user and the item catalog, computed once and saved with every
+  // checkpoint. Titles and genres: --items, else the training data's own folder when it has them.
+  SavedModel extras;
+  if (!out.empty()) {
+    extras.users = data.train.users;
+    extras.items = data.train.items;
+    std::optional<Items> items = args.has("items") ? load_items(args.str("items")) : find_items(data.source);
+    size_t described = attach_training_data(extras, data.train, items ? &*items : nullptr, !args.flag("no-history"));
+    if (items && described == 0)
+      std::printf("warning: none of the %zu items in %s are among the model's items\n", items->size(),
+                  args.has("items") ? args.str("items").c_str() : data.source.c_str());
+  }
+  auto saved_model = [&](const std::vector<EpochResult>& run_history) {
+    SavedModel s;
+    s.users = data.train.users;
+    s.items = data.train.items;
+    s.history = extras.history;
+    s.catalog = extras.catalog;
+    s.record.settings = settings.dump();
+    s.record.history = earlier;
+    for (EpochResult r : run_history) {
+      r.epoch += offset;
+      s.record.history.push_back(r);
+    }
+    s.record.data_source = data.source;
+    s.record.n_ratings = data.train.size();
+    s.record.rating_mean = rating_sum / static_cast<double>(data.train.size());
+    return s;
+  };
+  // Saves the model (which fit is training: it is lent to the SavedModel for the write).
+  auto save = [&](SavedModel& s) {
+    s.model = std::move(model);
+    try {
+      save_model(out, s);
+    } catch (...) {
+      model = std::move(s.model);
+      throw;
+    }
+    model = std::move(s.model);
+  };
+
   ProgressBar bar(!args.flag("quiet"));
   std::vector<double> batch_losses;
+  std::vector<size_t> epoch_ends;  // batch_losses.size() at the end of each epoch of this invocation
   TrainCallbacks cb;
   cb.on_batch = [&](uint64_t step, uint64_t total, double loss) {
     batch_losses.push_back(loss);
     bar.update(step, total);
   };
-  const auto offset = static_cast<uint32_t>(earlier.size());
   cb.on_epoch = [&](const EpochResult& r) {
     bar.clear();
+    history.push_back(r);
+    epoch_ends.push_back(batch_losses.size());
     if (r.has_valid)
-      std::printf("%-7u%-12.6f%-12.6f%-12.6f%s%s\n", offset + r.epoch - 1, r.train_loss, r.valid_mse, r.valid_rmse,
-                  clock_of(r.seconds).c_str(), r.interrupted ? "  (interrupted)" : "");
+      std::printf("%-7u%-12.6f%-12.6f%-12.6f%s%s\n", offset + r.epoch - 1, r.train_loss, r.valid_mse,
+                  r.valid_rmse, clock_of(r.seconds).c_str(), r.interrupted ? "  (interrupted)" : "");
     else
-      std::printf("%-7u%-12.6f%-12s%-12s%s%s\n", offset + r.epoch - 1, r.train_loss, "-", "-", clock_of(r.seconds).c_str(),
-                  r.interrupted ? "  (interrupted)" : "");
+      std::printf("%-7u%-12.6f%-12s%-12s%s%s\n", offset + r.epoch - 1, r.train_loss, "-", "-",
+                  clock_of(r.seconds).c_str(), r.interrupted ? "  (interrupted)" : "");
     std::fflush(stdout);
   };
+  // A checkpoint after every `every` epochs but the last (the final save follows it at once).
+  cb.on_checkpoint = [&](const TrainProgress& p, const OptimizerState& o) {
+    if (out.empty() || every == 0 || p.epochs_done % every != 0 || p.epochs_done >= tc.epochs) return;
+    SavedModel s = saved_model(history);
+    s.optimizer_state = encode_run_checkpoint(run, p, o, model->parameters());
+    try {
+      save(s);
+    } catch (const Error& e) {
+      throw Error("saving the checkpoint after epoch " + std::to_string(offset + p.epochs_done - 1) + ": " +
+                  e.what());
+    }
+  };
   g_stop = false;
+  g_signal = 0;
   cb.stop = &g_stop;
-  auto previous = std::signal(SIGINT, on_sigint);
-  std::vector<EpochResult> history = fit(*model, data.train, has_valid ? &data.valid : nullptr, tc, cb);
-  std::signal(SIGINT, previous);
-  if (g_stop) std::printf("stopped by Ctrl-C after %zu batches; saving what was trained\n", batch_losses.size());
+  auto previous_int = std::signal(SIGINT, on_stop_signal);
+  auto previous_term = std::signal(SIGTERM, on_stop_signal);
+  fit(*model, data.train, has_valid ? &data.valid : nullptr, tc, cb, &state);
+  std::signal(SIGINT, previous_int);
+  std::signal(SIGTERM, previous_term);
+  const bool finished = state.progress.epochs_done >= tc.epochs;
+  if (g_stop)
+    std::printf("stopped by %s after %zu batches; saving what was trained\n",
+                g_signal == SIGTERM ? "SIGTERM" : "Ctrl-C", batch_losses.size());
 
-  nlohmann::json settings = settings_json(args, config, tc);
-  // After --resume the settings of the earlier runs stay with the model, newest first.
-  if (!previous_settings.empty()) settings["previous"] = nlohmann::json::parse(previous_settings, nullptr, false);
-  for (auto& r : history) r.epoch += offset;
-  history.insert(history.begin(), earlier.begin(), earlier.end());
   if (!out.empty()) {
-    SavedModel saved;
-    saved.users = data.train.users;
-    saved.items = data.train.items;
-    saved.record.settings = settings.dump();
-    saved.record.history = history;
-    saved.record.data_source = data.source;
-    saved.record.n_ratings = data.train.size();
-    double sum = 0;
-    for (float r : data.train.rating) sum += r;
-    saved.record.rating_mean = sum / static_cast<double>(data.train.size());
-    saved.model = std::move(model);
-    // Titles and genres: --items, else the training data's own folder when it has an item file.
-    std::optional<Items> items = args.has("items") ? load_items(args.str("items")) : find_items(data.source);
-    size_t described = attach_training_data(saved, data.train, items ? &*items : nullptr, !args.flag("no-history"));
-    if (items && described == 0)
-      std::printf("warning: none of the %zu items in %s are among the model's items\n", items->size(),
-                  args.has("items") ? args.str("items").c_str() : data.source.c_str());
-    save_model(out, saved);
+    SavedModel s = saved_model(history);
+    // An unfinished run keeps its state, so that --resume can finish it.
+    if (!finished)
+      s.optimizer_state = encode_run_checkpoint(run, state.progress, state.optimizer, model->parameters());
+    save(s);
     std::printf("model saved to %s\n", out.c_str());
+    if (!finished) std::printf("to finish the run: cofi train --resume %s\n", out.c_str());
   }
+  std::vector<EpochResult> all = saved_model(history).record.history;
   if (args.has("metrics")) {
     nlohmann::json m;
     m["settings"] = settings;
     m["train_ratings"] = data.train.size();
     m["valid_ratings"] = data.valid.size();
     m["epochs"] = nlohmann::json::array();
-    for (const auto& r : history) {
-      nlohmann::json e = {{"epoch", r.epoch}, {"train_loss", r.train_loss}, {"seconds", r.seconds},
+    for (const auto& r : all) {
+      nlohmann::json e = {{"epoch", r.epoch},
+                          {"train_loss", r.train_loss},
+                          {"seconds", r.seconds},
                           {"train_seconds", r.train_seconds},
                           {"ratings_per_second", static_cast<double>(data.train.size()) / r.train_seconds},
                           {"interrupted", r.interrupted}};
@@ -168,18 +379,17 @@ int run_train(const Args& args) {
       m["epochs"].push_back(e);
     }
     m["batch_losses"] = batch_losses;
-    write_text_atomically(args.str("metrics"), m.dump(2) + "\n");
+    write_file_atomically(args.str("metrics"), m.dump(2) + "\n");
   }
   if (args.has("plot")) {
+    // This invocation's epochs only: the batch losses of earlier ones are not kept.
     std::vector<double> valid_x, valid_y;
-    // This run's epochs only: the batch losses of earlier runs (before --resume) are not kept.
-    uint64_t per_epoch = batch_losses.size() / std::max<size_t>(1, history.size() - offset);
-    for (const auto& r : history)
-      if (r.has_valid && r.epoch > offset) {
-        valid_x.push_back(static_cast<double>((r.epoch - offset) * per_epoch));
-        valid_y.push_back(r.valid_mse);
+    for (size_t k = 0; k < history.size(); ++k)
+      if (history[k].has_valid) {
+        valid_x.push_back(static_cast<double>(epoch_ends[k]));
+        valid_y.push_back(history[k].valid_mse);
       }
-    write_text_atomically(args.str("plot"), loss_curves_svg(batch_losses, valid_x, valid_y));
+    write_file_atomically(args.str("plot"), loss_curves_svg(batch_losses, valid_x, valid_y));
   }
   return 0;
 }

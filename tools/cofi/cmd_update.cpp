@@ -13,6 +13,7 @@
 namespace cofi::cli {
 
 int run_update(const Args& args) {
+  check_writable(args, {"out"});  // before the work, not after it
   SavedModel old = load_model(args.str("model"));
   LoadOptions lo = load_options_from(args);
   lo.side_data = false;

@@ -60,16 +60,22 @@ const std::vector<CommandSpec>& commands() {
       {"data list", "list the data sets cofi can fetch and which are in the data cache", "", {}, {}, run_data_list},
       {"train", "train a model (the recipe: dotbias, Adam, one-cycle) and print fastai's epoch table",
        "Data: --train FILE [--valid FILE] (ids of both are joined into one index space, as fastai builds "
-       "its categories from the whole table), or --data NAME|DIR split by --valid-pct. Ctrl-C stops after "
-       "the current batch and saves what was trained.",
+       "its categories from the whole table), or --data NAME|DIR split by --valid-pct. Ctrl-C (or SIGTERM) "
+       "stops after the current batch and saves what was trained. With --out, a checkpoint is saved after "
+       "every epoch (--checkpoint-every); `cofi train --resume FILE` alone continues an unfinished run with "
+       "its own data and settings, to the same model as an uninterrupted run.",
        {},
        {train_data_options(), model_options(), optimizer_options(),
-        {{"--out", "FILE", "save the model here", ""},
+        {{"--out", "FILE", "save the model here (and checkpoints while training)", ""},
+         {"--checkpoint-every", "N", "save a checkpoint to --out after every N epochs (0: only at the end)", "1"},
          {"--items", "DATA", "save item titles and genres from this data set, folder or item file "
                              "(default: the training data's own, when its folder has them)", ""},
          {"--no-history", "", "leave the training ratings out of the model file (then recommend cannot "
                               "exclude what a user rated)", ""},
-         {"--resume", "MODEL", "train this saved model some more (saved back to it unless --out)", ""},
+         {"--resume", "MODEL",
+          "continue the unfinished run saved in MODEL, or train a finished model some more (saved back to it "
+          "unless --out)",
+          ""},
          {"--metrics", "FILE", "write every figure as JSON", ""},
          {"--plot", "FILE", "write the loss curves as an SVG image", ""},
          {"--quiet", "", "no progress bar", ""}},

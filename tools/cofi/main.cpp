@@ -32,6 +32,7 @@ struct Built {
   CLI::App* app;
   const cofi::cli::CommandSpec* spec;
   cofi::cli::Args* args;
+  std::vector<std::pair<std::string, CLI::Option*>> options;  // key (no dashes) -> its CLI11 option
 };
 
 }  // namespace
@@ -74,27 +75,30 @@ int main(int argc, char** argv) {
     if (!spec.details.empty()) sub->footer(spec.details);
     storage.push_back(std::make_unique<Args>());
     Args* args = storage.back().get();
+    std::vector<std::pair<std::string, CLI::Option*>> options;
     for (const OptionSpec& p : spec.positionals) {
       std::string key = bare(p.name);
       args->values[key] = p.default_value;
       auto* opt = sub->add_option(p.name, args->values[key], p.help);
       if (p.required) opt->required();
+      options.emplace_back(key, opt);
     }
     for (const auto& group : spec.options) {
       for (const OptionSpec& o : group) {
         std::string key = bare(o.name);
         if (o.value.empty()) {
           args->flags[key] = false;
-          sub->add_flag(o.name, args->flags[key], o.help);
+          options.emplace_back(key, sub->add_flag(o.name, args->flags[key], o.help));
         } else {
           args->values[key] = o.default_value;
           auto* opt = sub->add_option(o.name, args->values[key], o.help)->type_name(o.value);
           if (!o.default_value.empty()) opt->default_str(o.default_value);
           if (o.required) opt->required();
+          options.emplace_back(key, opt);
         }
       }
     }
-    built.push_back({sub, &spec, args});
+    built.push_back({sub, &spec, args, std::move(options)});
   }
 
   // `cofi help [COMMAND...]` prints the help of the app or of that command.
@@ -136,6 +140,8 @@ int main(int argc, char** argv) {
   }
   for (auto& b : built) {
     if (!b.app->parsed()) continue;
+    for (const auto& [key, opt] : b.options)
+      if (opt->count() > 0) b.args->given_.insert(key);
     try {
       return b.spec->run(*b.args);
     } catch (const cofi::Error& e) {

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 #include "cofi/error.h"
 
@@ -107,18 +105,6 @@ std::string loss_curves_svg(const std::vector<double>& batch_losses, const std::
   }
   Series valid{"valid MSE", "#d62728", valid_x, valid_y, true, {}, 4};
   return line_chart_svg("loss", "batches", "MSE", {train, valid});
-}
-
-void write_text_atomically(const std::string& path, const std::string& text) {
-  std::filesystem::path tmp = path + ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error(Location{path, 0, {}}, "cannot write");
-    out << text;
-    out.flush();
-    if (!out) throw Error(Location{path, 0, {}}, "write failed (disk full?)");
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 }  // namespace cofi::cli

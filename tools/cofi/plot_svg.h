@@ -24,7 +24,4 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
 std::string loss_curves_svg(const std::vector<double>& batch_losses, const std::vector<double>& valid_x,
                             const std::vector<double>& valid_y);
 
-// Writes `text` to `path` through a temporary file renamed into place.
-void write_text_atomically(const std::string& path, const std::string& text);
-
 }  // namespace cofi::cli

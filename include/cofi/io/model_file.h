@@ -54,8 +54,8 @@ struct SavedModel {
   std::vector<uint8_t> optimizer_state;  // opaque, for resuming training; may be empty
 };
 
-// Fills m.history (when `keep_history`) and m.catalog from the training ratings (in the model's
-// index space) and the items' side data (may be null): titles, years and genres looked up by raw
+// Fills m.history (when `keep_history`) and m.catalog from the training ratings (in the index
+// space of m.users and m.items, which must be set) and the items' side data (may be null): titles, years and genres looked up by raw
 // id, and each item's training rating count. Returns how many model items `items` described.
 size_t attach_training_data(SavedModel& m, const Ratings& train, const Items* items, bool keep_history = true);
 

@@ -29,13 +29,25 @@ enum class OptimizerKind : uint8_t { sgd, adam };
 const char* to_string(OptimizerKind kind);
 OptimizerKind parse_optimizer_kind(const std::string& text);
 
+// What an optimizer has learnt besides the parameters: enough, with them and the same config and
+// schedule, to continue a run exactly where it stopped. Indexed like the model's parameters;
+// a vector is empty where the parameter has no such state.
+struct OptimizerState {
+  uint64_t t = 0;                           // steps taken: the schedule's position
+  std::vector<std::vector<float>> m;        // per trainable parameter: SGD's momentum buffer or Adam's
+                                            // first moment, one value per parameter value
+  std::vector<std::vector<float>> v;        // Adam's second moment, per trainable parameter (SGD: empty)
+  std::vector<std::vector<uint64_t>> last;  // lazy sparse parameters: per row, the step it is up to
+                                            // date with (<= t); dense mode and dense parameters: empty
+};
+
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::adam;
-  double wd = 0.1;               // weight decay
-  bool decoupled_wd = true;      // true: p *= 1 - lr * wd (AdamW, fastai); false: L2 added to the gradient
+  double wd = 0.1;                  // weight decay
+  bool decoupled_wd = true;         // true: p *= 1 - lr * wd (AdamW, fastai); false: L2 added to the gradient
   double beta2 = 0.99, eps = 1e-5;  // Adam (fastai's defaults); beta1 comes from the schedule's momentum
-  bool lazy = true;              // lazy row updates for sparse parameters (see above)
-  bool wd_bn_bias = false;       // decay BatchNorm parameters and Linear biases too (fastai: no)
+  bool lazy = true;                 // lazy row updates for sparse parameters (see above)
+  bool wd_bn_bias = false;          // decay BatchNorm parameters and Linear biases too (fastai: no)
 };
 
 class Optimizer {
@@ -56,9 +68,16 @@ class Optimizer {
   void catch_up_all();
   uint64_t steps_done() const;
 
-  // Optimizer state, per parameter (for resuming): first and second moments, rows' last step.
+  // The state to save for resuming (a view, valid until the next call that changes it).
+  const OptimizerState& state() const;
+  // Continues from a saved state (replacing this optimizer's): throws cofi::Error unless every
+  // vector has the size this optimizer's parameters and config give it and the steps fit the
+  // schedule (t <= total steps, every row's last step <= t).
+  void restore(OptimizerState saved);
+  // Moves the state out; the optimizer must not be used afterwards.
+  OptimizerState release();
+
   struct State;
-  const State& state() const;
 
  private:
   std::unique_ptr<State> state_;
