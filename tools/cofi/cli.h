@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,9 +28,12 @@ class Args {
   double number(const std::string& name) const;   // strict: the whole text is a number
   int64_t integer(const std::string& name) const; // strict: the whole text is an integer
   uint64_t count(const std::string& name) const;  // strict: a non-negative integer
+  // Given on the command line (not just a default), for options that only some settings accept.
+  bool given(const std::string& name) const { return typed.count(name) > 0; }
 
   std::map<std::string, std::string> values;
   std::map<std::string, bool> flags;
+  std::set<std::string> typed;  // names (without dashes) of the options on the command line
 };
 
 struct CommandSpec {

@@ -60,9 +60,11 @@ const std::vector<CommandSpec>& commands() {
       {"train", "train a model (the recipe: dotbias, Adam, one-cycle) and print fastai's epoch table",
        "Data: --train FILE [--valid FILE] (ids of both are joined into one index space, as fastai builds "
        "its categories from the whole table), or --data NAME|DIR split by --valid-pct. Ctrl-C stops after "
-       "the current batch and saves what was trained.",
+       "the current batch and saves what was trained. For large data (millions of ratings): --solver "
+       "sgd-blocks (LIBMF's block-parallel SGD, with biases) or --solver als (exact ridge solves), both for "
+       "dot and dotbias; see docs/training.md, \"Training at scale\".",
        {},
-       {train_data_options(), model_options(), optimizer_options(),
+       {train_data_options(), model_options(), optimizer_options(), solver_options(),
         {{"--out", "FILE", "save the model here", ""},
          {"--resume", "MODEL", "train this saved model some more (saved back to it unless --out)", ""},
          {"--metrics", "FILE", "write every figure as JSON", ""},

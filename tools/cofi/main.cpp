@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
   }
   for (auto& b : built) {
     if (!b.app->parsed()) continue;
+    for (const auto& group : b.spec->options)
+      for (const OptionSpec& o : group)
+        if (b.app->get_option(o.name)->count() > 0) b.args->typed.insert(bare(o.name));
     try {
       return b.spec->run(*b.args);
     } catch (const cofi::Error& e) {
