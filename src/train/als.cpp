@@ -181,7 +181,7 @@ ScaleFit fit_als(const ModelConfig& model, const Ratings& train, const Ratings* 
     r.train_loss = sse / static_cast<double>(train.size());
     if (valid && valid->size() > 0) {
       r.has_valid = true;
-      r.valid_mse = tables_mse(tables, *valid, {}, {}, threads);
+      r.valid_mse = tables_mse(tables, *valid, {}, {}, kernels_for(KernelIsa::automatic), threads);
       r.valid_rmse = std::sqrt(r.valid_mse);
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -171,11 +171,11 @@ void fill_normal_rows(float* rows, size_t n, size_t stride, uint32_t k, double s
 }
 
 double tables_mse(const FactorTables& t, const Ratings& data, const std::vector<uint32_t>& user_slot,
-                  const std::vector<uint32_t>& item_slot, unsigned threads) {
+                  const std::vector<uint32_t>& item_slot, const SgdKernels& kernels, unsigned threads) {
   constexpr size_t kChunk = 1 << 16;
   const size_t n = data.size();
   if (n == 0) return 0;
-  const auto dot = kernels_for(KernelIsa::automatic).dot;
+  const auto dot = kernels.dot;
   const size_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<double> sums(chunks, 0.0);
   parallel_for(chunks, threads, [&](size_t c) {

@@ -80,10 +80,11 @@ void fill_normal_rows(float* rows, size_t n, size_t stride, uint32_t k, double s
                       SplitMix64& rng);
 
 // Mean squared error of the tables' predictions on `data` (model indices; `user_slot` and
-// `item_slot` map them to rows, or are empty for the identity), on `threads` threads. Summed in a
-// fixed order: the result does not depend on the thread count.
+// `item_slot` map them to rows, or are empty for the identity), with `kernels`' dot product, on
+// `threads` threads. Streams over `data`: nothing per user x item. Summed in a fixed order: the
+// result does not depend on the thread count.
 double tables_mse(const FactorTables& t, const Ratings& data, const std::vector<uint32_t>& user_slot,
-                  const std::vector<uint32_t>& item_slot, unsigned threads);
+                  const std::vector<uint32_t>& item_slot, const SgdKernels& kernels, unsigned threads);
 
 // An ordinary Model of `config` with the trained values: row u of u_weight is the table's row
 // user_slot[u] (identity when empty), and mu is added to each item bias.

@@ -33,13 +33,13 @@ SgdRule parse_sgd_rule(const std::string& text) {
 double default_lr(SgdRule rule) {
   switch (rule) {
     case SgdRule::sgd:
-      return 0.01;
+      return 0.05;
     case SgdRule::adagrad:
       return 0.1;
     case SgdRule::adam:
-      return 1e-3;
+      return 3e-3;
   }
-  return 0.01;
+  return 0.05;
 }
 
 double epoch_lr(SgdRule rule, double lr, uint32_t epoch, uint32_t epochs) {
@@ -167,7 +167,7 @@ ScaleFit fit_sgd_blocks(const ModelConfig& model, const Ratings& train, const Ra
     r.interrupted = stopped;
     if (valid && valid->size() > 0) {
       r.has_valid = true;
-      r.valid_mse = tables_mse(tables, *valid, grid.user_slot(), grid.item_slot(), threads);
+      r.valid_mse = tables_mse(tables, *valid, grid.user_slot(), grid.item_slot(), kernels, threads);
       r.valid_rmse = std::sqrt(r.valid_mse);
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
