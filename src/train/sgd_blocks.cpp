@@ -35,7 +35,7 @@ double default_lr(SgdRule rule) {
     case SgdRule::sgd:
       return 0.05;
     case SgdRule::adagrad:
-      return 0.1;
+      return 0.2;
     case SgdRule::adam:
       return 3e-3;
   }

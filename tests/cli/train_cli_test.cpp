@@ -250,7 +250,7 @@ TEST(TrainCli, ScaleSolversTrainSaveAndScore) {
   };
   const std::vector<Case> cases = {
       {{"--solver", "sgd-blocks", "--epochs", "4", "--threads", "2", "--blocks", "5"},
-       "sgd-blocks: adagrad, lr 0.1, lambda_f 6, lambda_b 3, 2 threads, 5 x 5 blocks, ",
+       "sgd-blocks: adagrad, lr 0.2, lambda_f 6, lambda_b 3, 2 threads, 5 x 5 blocks, ",
        4},
       {{"--solver", "sgd-blocks", "--rule", "sgd", "--lr", "0.05", "--y-range", "none", "--threads", "1"},
        "sgd-blocks: sgd, lr 0.05, lambda_f 6, lambda_b 3, 1 threads, ",

@@ -45,7 +45,7 @@ const std::vector<OptionSpec>& optimizer_options() {
       {"--opt", "NAME", "adam or sgd", "adam"},
       {"--lr", "LR",
        "learning rate; minibatch: the peak of one-cycle, 5e-3 when absent; "
-       "sgd-blocks: 0.05 (sgd), 0.1 (adagrad), 3e-3 (adam) when absent",
+       "sgd-blocks: 0.05 (sgd), 0.2 (adagrad), 3e-3 (adam) when absent",
        ""},
       {"--wd", "WD", "weight decay", "0.1"},
       {"--l2", "", "plain L2 in the gradient instead of decoupled weight decay", ""},
