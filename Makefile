@@ -6,7 +6,7 @@ export COFI_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
 
 COFI := build/dev/bin/cofi
 
-.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train asan clean
+.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-scale asan clean
 
 all: build
 
@@ -49,6 +49,10 @@ bench-load: release
 # Needs Debian's python3-torch for the reference side (not a dependency of cofi itself).
 bench-train: release
 	@bash bench/run_train_bench.sh build/release/bin/cofi
+
+# The large-data solvers on the synthetic 25M set (generated into /tmp/cofi-bench when missing).
+bench-scale: release
+	@bash bench/run_scale_bench.sh
 
 clean:
 	rm -rf build
