@@ -25,6 +25,8 @@
 #   COFI_BENCH_QUIET       before each run, wait up to this many seconds (default 60; 0: no wait) for a
 #                          second in which other processes use under 10% of the CPU
 #   COFI_BENCH_RESULTS     where the result file goes (default bench/results)
+#   COFI_BENCH_PARTS       which parts to run (default "speed accuracy e2e kernels"); the report has
+#                          only those
 set -euo pipefail
 export LC_ALL=C
 
@@ -36,6 +38,8 @@ bench_kernels=$(dirname "$cofi")/bench_kernels
 thread_counts=${COFI_BENCH_THREADS:-"1 2"}
 quiet_wait=${COFI_BENCH_QUIET:-60}
 results_dir=${COFI_BENCH_RESULTS:-$repo/bench/results}
+parts=" ${COFI_BENCH_PARTS:-speed accuracy e2e kernels} "
+part() { [[ "$parts" == *" $1 "* ]]; }
 synth=$repo/../shared/tools/synth-movielens
 
 die() {
@@ -123,24 +127,23 @@ say "loading the split once"
 run warm "$cofi" train "${train[@]}" "${valid[@]}" --solver sgd-blocks --epochs 1 --factors 8
 
 # ---- speed ----
-speed_runs=()
 for k in 32 64; do
+  part speed || break
   for rule in sgd adagrad adam; do
     for t in $thread_counts; do
       name=speed-$rule-$k-$t
       say "speed: $rule, $k factors, $t threads"
       run "$name" "$cofi" train "${train[@]}" --solver sgd-blocks --rule "$rule" --factors "$k" --threads "$t" \
         --y-range none --epochs 3 --metrics "$work/$name.json"
-      speed_runs+=("$name")
     done
   done
 done
 for rule in sgd adagrad; do
+  part speed || break
   name=speed-$rule-32-2-portable
   say "speed: $rule, 32 factors, 2 threads, portable kernels"
   run "$name" env COFI_KERNELS=portable "$cofi" train "${train[@]}" --solver sgd-blocks --rule "$rule" \
     --factors 32 --threads 2 --y-range none --epochs 3 --metrics "$work/$name.json"
-  speed_runs+=("$name")
 done
 
 # ---- accuracy (the settings documented in docs/training.md) ----
@@ -153,6 +156,7 @@ declare -A acc_cmd=(
 )
 acc_order=(adagrad-16 adagrad-16-1t sgd-16 adam-16 als-16)
 for name in "${acc_order[@]}"; do
+  part accuracy || break
   say "accuracy: ${acc_cmd[$name]}"
   # shellcheck disable=SC2086
   run "acc-$name" "$cofi" train "${train[@]}" "${valid[@]}" ${acc_cmd[$name]} --metrics "$work/acc-$name.json"
@@ -161,12 +165,14 @@ done
 # ---- end to end: from the CSV (no binary cache) to a saved model, then cofi eval ----
 e2e_cmd=("$cofi" train --data "$data_dir" --valid-pct 0.1 --split-seed "$split_seed" --no-cache
   --solver sgd-blocks --factors 16 --y-range 0,5.5 --epochs 20 --threads 2 --quiet --out "$work/model.cofi")
-say "end to end: ${e2e_cmd[*]}"
-run e2e "${e2e_cmd[@]}"
-run e2e-eval "$cofi" eval --model "$work/model.cofi" --test "$split_dir/valid.csv" --no-cache
+if part e2e; then
+  say "end to end: ${e2e_cmd[*]}"
+  run e2e "${e2e_cmd[@]}"
+  run e2e-eval "$cofi" eval --model "$work/model.cofi" --test "$split_dir/valid.csv" --no-cache
+fi
 
 # ---- kernels ----
-if [[ -x "$bench_kernels" ]]; then
+if part kernels && [[ -x "$bench_kernels" ]]; then
   say "kernels: $bench_kernels"
   run kernels "$bench_kernels" --benchmark_format=json --benchmark_min_time=0.3
 fi
@@ -199,66 +205,77 @@ print(f"Load average before: $load_before; after: $load_after. Each run waited u
 print("second first; 'others' is the share of the machine's CPU other processes took during the run.")
 print(f"Data: $data_dir (Bayes RMSE {bayes}), split $split_dir (random 90/10, seed $split_seed).")
 print()
-print("## Speed: sgd-blocks, dotbias, no y-range (median epoch of 3; ratings per second)")
-print()
+def have(name): return os.path.exists(f"{work}/{name}.time")
 threads = "$thread_counts".split()
-print("| factors | rule | " + " | ".join(f"{t} thread{'s' if t != '1' else ''}" for t in threads) +
-      (" | 2 threads / 1 thread" if threads == ["1", "2"] else "") + " | others |")
-print("|---|---|" + "---:|" * len(threads) + ("---:|" if threads == ["1", "2"] else "") + "---:|")
-for k in ("32", "64"):
-    for rule in ("sgd", "adagrad", "adam"):
-        s = [speed(f"speed-{rule}-{k}-{t}") for t in threads]
-        others = max(timing(f"speed-{rule}-{k}-{t}")[2] for t in threads)
-        row = f"| {k} | {rule} | " + " | ".join(f"{x / 1e6:.1f}M" for x in s)
-        if threads == ["1", "2"]: row += f" | {s[1] / s[0]:.2f}x"
-        print(row + f" | {others}% |")
-print()
-print("Portable kernels (COFI_KERNELS=portable), 32 factors, 2 threads: " + ", ".join(
-    f"{rule} {speed(f'speed-{rule}-32-2-portable') / 1e6:.1f}M ratings/s" for rule in ("sgd", "adagrad")) + ".")
-print()
-print("## Accuracy: test RMSE on the held-out 10%")
-print()
-print("| settings | epochs | final RMSE | best (epoch) | ratings/s (median epoch) | wall s | peak RSS MiB | others |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for name in "${acc_order[*]}".split():
-    m = metrics(f"acc-{name}")
-    r = [e["valid_rmse"] for e in m["epochs"]]
-    b = min(range(len(r)), key=lambda i: r[i])
-    w, rss, others = timing(f"acc-{name}")
-    s = m["settings"]
-    desc = f"{s['solver']}" + (f" {s['rule']} lr {s['lr']:g}" if "rule" in s else "") + \
-        f", {s['user_factors']} factors, y-range {'none' if s['y_range'] is None else ','.join(f'{x:g}' for x in s['y_range'])}" + \
-        f", lambda_f {s['lambda_f']:g}, lambda_b {s['lambda_b']:g}, {s['threads']} thread{'s' if s['threads'] != 1 else ''}"
-    rps = statistics.median(e["ratings_per_second"] for e in m["epochs"])
-    print(f"| {desc} | {len(r)} | **{r[-1]:.4f}** | {r[b]:.4f} ({b + 1}) | {rps / 1e6:.1f}M | {w:.1f} | {rss:.0f} | {others}% |")
-r1 = metrics("acc-adagrad-16-1t")["epochs"][-1]["valid_rmse"]
-r2 = metrics("acc-adagrad-16")["epochs"][-1]["valid_rmse"]
-print()
-print(f"1 thread against 2 threads (adagrad, 16 factors): {r1:.4f} vs {r2:.4f}, difference {abs(r1 - r2):.4f}.")
-print()
-print("## End to end")
-print()
-w, rss, others = timing("e2e")
-print(f"\`{e2e_cmd.replace(work, '\$TMP')}\`")
-print()
-print(f"Wall **{w:.1f} s**, peak RSS **{rss:.0f} MiB**, others {others}%. Its output:")
-print()
-print("\`\`\`")
-print(open(f"{work}/e2e.out").read().rstrip())
-print("\`\`\`")
-print()
-print("\`cofi eval\` of the saved model on the split's valid.csv:")
-print()
-print("\`\`\`")
-print(open(f"{work}/e2e-eval.out").read().rstrip())
-print("\`\`\`")
-if os.path.exists(f"{work}/kernels.out"):
+ratio = threads == ["1", "2"]
+
+if have(f"speed-sgd-32-{threads[0]}"):
+    print("## Speed: sgd-blocks, dotbias, no y-range (median epoch of 3; ratings per second)")
     print()
+    print("| factors | rule | " + " | ".join(f"{t} thread{'s' if t != '1' else ''}" for t in threads) +
+          (" | 2 threads / 1 thread" if ratio else "") + " | others |")
+    print("|---|---|" + "---:|" * len(threads) + ("---:|" if ratio else "") + "---:|")
+    for k in ("32", "64"):
+        for rule in ("sgd", "adagrad", "adam"):
+            s = [speed(f"speed-{rule}-{k}-{t}") for t in threads]
+            others = max(timing(f"speed-{rule}-{k}-{t}")[2] for t in threads)
+            row = f"| {k} | {rule} | " + " | ".join(f"{x / 1e6:.1f}M" for x in s)
+            if ratio: row += f" | {s[1] / s[0]:.2f}x"
+            print(row + f" | {others}% |")
+    print()
+    print("Portable kernels (COFI_KERNELS=portable), 32 factors, 2 threads: " + ", ".join(
+        f"{rule} {speed(f'speed-{rule}-32-2-portable') / 1e6:.1f}M ratings/s" for rule in ("sgd", "adagrad")) + ".")
+    print()
+
+if have("acc-adagrad-16"):
+    print("## Accuracy: test RMSE on the held-out 10%")
+    print()
+    print("| settings | epochs | final RMSE | best (epoch) | ratings/s (median epoch) | wall s | peak RSS MiB | others |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in "${acc_order[*]}".split():
+        m = metrics(f"acc-{name}")
+        r = [e["valid_rmse"] for e in m["epochs"]]
+        b = min(range(len(r)), key=lambda i: r[i])
+        w, rss, others = timing(f"acc-{name}")
+        s = m["settings"]
+        y = "none" if s["y_range"] is None else ",".join(f"{x:g}" for x in s["y_range"])
+        desc = (s["solver"] + (f" {s['rule']} lr {s['lr']:g}" if "rule" in s else "") +
+                f", {s['user_factors']} factors, y-range {y}, lambda_f {s['lambda_f']:g}, lambda_b {s['lambda_b']:g}, " +
+                f"{s['threads']} thread{'s' if s['threads'] != 1 else ''}")
+        rps = statistics.median(e["ratings_per_second"] for e in m["epochs"])
+        print(f"| {desc} | {len(r)} | **{r[-1]:.4f}** | {r[b]:.4f} ({b + 1}) | {rps / 1e6:.1f}M | {w:.1f} | {rss:.0f} | {others}% |")
+    r1 = metrics("acc-adagrad-16-1t")["epochs"][-1]["valid_rmse"]
+    r2 = metrics("acc-adagrad-16")["epochs"][-1]["valid_rmse"]
+    print()
+    print(f"1 thread against 2 threads (adagrad, 16 factors): {r1:.4f} vs {r2:.4f}, difference {abs(r1 - r2):.4f}.")
+    print()
+
+if have("e2e"):
+    print("## End to end")
+    print()
+    w, rss, others = timing("e2e")
+    print(f"\`{e2e_cmd.replace(work, '\$TMP')}\`")
+    print()
+    print(f"Wall **{w:.1f} s**, peak RSS **{rss:.0f} MiB**, others {others}%. Its output:")
+    print()
+    print("\`\`\`")
+    print(open(f"{work}/e2e.out").read().rstrip())
+    print("\`\`\`")
+    print()
+    print("\`cofi eval\` of the saved model on the split's valid.csv:")
+    print()
+    print("\`\`\`")
+    print(open(f"{work}/e2e-eval.out").read().rstrip())
+    print("\`\`\`")
+    print()
+
+if have("kernels"):
     print("## Kernels (bench_kernels, one thread, items per second)")
     print()
     print("| benchmark | items/s |")
     print("|---|---:|")
     for b in json.load(open(f"{work}/kernels.out"))["benchmarks"]:
+        if b.get("error_occurred"): continue
         label = (" " + b["label"]) if b.get("label") else ""
         print(f"| {b['name']}{label} | {b['items_per_second'] / 1e6:.1f}M |")
 PY
