@@ -63,7 +63,7 @@ struct SgdBlocksConfig {
 
 // Bands for `threads` threads and n ratings of a model with k factors: enough blocks that the
 // threads rarely wait for a free one (at least 2 threads + 1 bands, LIBMF's minimum), and blocks
-// small enough that their item rows stay in cache.
+// small enough that one band's item rows (about 1 MiB) stay in a core's L2.
 uint32_t default_bands(unsigned threads, size_t n_ratings, uint32_t n_users, uint32_t n_items, uint32_t k);
 
 // Trains a new dot or dotbias model described by `model` on `train` (indices within the model's
