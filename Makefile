@@ -6,7 +6,7 @@ export COFI_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
 
 COFI := build/dev/bin/cofi
 
-.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-recommend asan tsan ci valgrind clean
+.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-recommend bench-scale asan tsan ci valgrind clean
 
 all: build
 
@@ -56,7 +56,7 @@ ci: test asan tsan
 valgrind: build
 	@bash scripts/valgrind-check.sh build/dev/bin/cofi
 
-bench: bench-load bench-train bench-recommend
+bench: bench-load bench-train bench-recommend bench-scale
 
 bench-load: release
 	@bash bench/run_load_bench.sh
@@ -68,6 +68,10 @@ bench-train: release
 # Batch top-k against the bare matrix product, and fold-in latency (trains its models once).
 bench-recommend: release
 	@bash bench/run_recommend_bench.sh build/release/bin/cofi
+
+# The large-data solvers on the synthetic 25M set (generated into /tmp/cofi-bench when missing).
+bench-scale: release
+	@bash bench/run_scale_bench.sh
 
 clean:
 	rm -rf build

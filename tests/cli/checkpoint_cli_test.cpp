@@ -307,7 +307,7 @@ TEST(Checkpoint, AContinuedRunRefusesOtherSettingsAndOtherData) {
   Outcome o = cofi({"train", "--resume", model, "--lr", "0.01", "--epochs", "9", "--quiet"});
   EXPECT_EQ(o.code, 1) << o;
   EXPECT_THAT(o.err, HasSubstr(model + " holds an unfinished run (")) << o;
-  EXPECT_THAT(o.err, HasSubstr("--epochs 9 (the run's: 6), --lr 0.01 (the run's: 5e-3)")) << o;
+  EXPECT_THAT(o.err, HasSubstr("--epochs 9 (the run's: 6), --lr 0.01 (the run's: default)")) << o;
   // The same values as the run's are no change.
   o = cofi({"train", "--resume", model, "--epochs", "6", "--factors", "16", "--quiet", "--checkpoint-every",
             "0", "--out", f.dir.file("copy.cofi")});

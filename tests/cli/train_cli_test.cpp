@@ -236,6 +236,99 @@ TEST(TrainCli, NnAndDotModels) {
   EXPECT_THAT(inspect.out, HasSubstr("y_range      off\n")) << inspect;
 }
 
+// ---- train: the large-data solvers ---------------------------------------------------------
+
+// sgd-blocks and als train a dotbias model that saves and scores like any other: `cofi eval` of the
+// saved model gives the last epoch's validation error, and the settings name the solver.
+TEST(TrainCli, ScaleSolversTrainSaveAndScore) {
+  REQUIRE_DATA("ml-100k");
+  TempDir dir;
+  struct Case {
+    std::vector<std::string> options;
+    std::string banner;  // the solver's line under the training line
+    size_t epochs;
+  };
+  const std::vector<Case> cases = {
+      {{"--solver", "sgd-blocks", "--epochs", "4", "--threads", "2", "--blocks", "5"},
+       "sgd-blocks: adagrad, lr 0.2, lambda_f 6, lambda_b 3, 2 threads, 5 x 5 blocks, ",
+       4},
+      {{"--solver", "sgd-blocks", "--rule", "sgd", "--lr", "0.05", "--y-range", "none", "--threads", "1"},
+       "sgd-blocks: sgd, lr 0.05, lambda_f 6, lambda_b 3, 1 threads, ",
+       20},
+      {{"--solver", "als", "--epochs", "3", "--lambda-f", "8", "--threads", "2"},
+       "als: lambda_f 8, lambda_b 3, 2 threads\n",
+       3},
+  };
+  for (const Case& c : cases) {
+    const std::string model = (dir.path() / "m.cofi").string(), metrics = (dir.path() / "m.json").string();
+    std::vector<std::string> args{"train", "--train", u1_base(), "--valid", u1_test(),   "--factors",
+                                  "8",     "--quiet", "--out",   model,     "--metrics", metrics};
+    args.insert(args.end(), c.options.begin(), c.options.end());
+    Outcome r = cofi(args);
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, HasSubstr(c.banner)) << r;
+    std::vector<EpochRow> rows = epoch_rows(r.out);
+    ASSERT_EQ(rows.size(), c.epochs) << r;
+    const double rmse = rows.back().values[2];
+    EXPECT_LT(rmse, 1.0) << r;  // the mean rating alone scores about 1.15 on u1.test
+
+    nlohmann::json j = nlohmann::json::parse(read_file(metrics), nullptr, false);
+    ASSERT_FALSE(j.is_discarded());
+    EXPECT_EQ(j["settings"]["solver"], c.options[1]);
+    EXPECT_EQ(j["settings"]["epochs"], c.epochs);
+    EXPECT_GT(j["epochs"][0]["ratings_per_second"].get<double>(), 0);
+
+    Outcome ev = cofi({"eval", "--model", model, "--test", u1_test()});
+    ASSERT_EQ(ev.code, 0) << ev;
+    std::vector<double> all = eval_row(ev.out, "all");
+    ASSERT_EQ(all.size(), 3u) << ev;
+    EXPECT_NEAR(all[1], rmse, 2e-4) << ev;  // the table prints 6 decimals, eval 4
+    Outcome inspect = cofi({"inspect", model});
+    EXPECT_THAT(inspect.out, HasSubstr("kind         dotbias\n")) << inspect;
+  }
+}
+
+TEST(TrainCli, ScaleSolverOptionErrors) {
+  TempDir dir;
+  const std::string tiny = tiny_ratings(dir).string(), out = (dir.path() / "m.cofi").string();
+  struct Case {
+    std::vector<std::string> options;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--solver", "fpsgd"}, "unknown solver \"fpsgd\" (expected minibatch, sgd-blocks or als)"},
+      {{"--rule", "sgd"},
+       "option --rule does not apply to --solver minibatch (it is an option of sgd-blocks and als)"},
+      {{"--lambda-f", "2"}, "option --lambda-f does not apply to --solver minibatch"},
+      {{"--solver", "sgd-blocks", "--batch-size", "32"},
+       "option --batch-size does not apply to --solver sgd-blocks (it is an option of the minibatch solver)"},
+      {{"--solver", "sgd-blocks", "--wd", "0.1"}, "option --wd does not apply to --solver sgd-blocks"},
+      {{"--solver", "als", "--lr", "0.1"},
+       "option --lr does not apply to --solver als (ALS solves each row exactly: it has no steps)"},
+      {{"--solver", "als", "--blocks", "4"}, "option --blocks does not apply to --solver als"},
+      {{"--solver", "als", "--y-range", "0,5.5"},
+       "option --y-range: --solver als needs none (it solves least squares of the linear prediction)"},
+      {{"--solver", "als", "--lambda-f", "0"}, "option --lambda-f: als needs a positive penalty, found 0"},
+      {{"--solver", "sgd-blocks", "--lambda-b", "-1"}, "option --lambda-b: must be 0 or more, found -1"},
+      {{"--solver", "sgd-blocks", "--rule", "adamw"},
+       "unknown update rule \"adamw\" (expected sgd, adagrad or adam)"},
+      {{"--solver", "sgd-blocks", "--lr", "0"}, "option --lr: must be positive, found 0"},
+      {{"--solver", "sgd-blocks", "--epochs", "0"}, "option --epochs: must be at least 1, found 0"},
+      {{"--solver", "sgd-blocks", "--blocks", "4"},
+       "block grid: 4 bands do not fit 3 users and 3 items (1 to 3 bands)"},
+      {{"--solver", "sgd-blocks", "--model", "nn"}, "sgd-blocks: trains dot and dotbias models, not nn"},
+      {{"--solver", "als", "--resume", out}, "option --resume does not apply to --solver als"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args{"train", "--train", tiny, "--out", out};
+    args.insert(args.end(), c.options.begin(), c.options.end());
+    Outcome r = cofi(args);
+    EXPECT_EQ(r.code, 1) << c.message << "\n" << r;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << r;
+    EXPECT_FALSE(fs::exists(out)) << "no model is saved after " << c.message;
+  }
+}
+
 // ---- train: resume and Ctrl-C ------------------------------------------------------------
 
 TEST(TrainCli, ResumeContinuesTheHistory) {

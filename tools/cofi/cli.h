@@ -28,7 +28,6 @@ class Args {
   double number(const std::string& name) const;   // strict: the whole text is a number
   int64_t integer(const std::string& name) const; // strict: the whole text is an integer
   uint64_t count(const std::string& name) const;  // strict: a non-negative integer
-
   // Whether the option was on the command line (rather than taking its default).
   bool given(const std::string& name) const { return given_.count(name) > 0; }
 

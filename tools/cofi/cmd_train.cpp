@@ -75,6 +75,38 @@ nlohmann::json settings_json(const Args& args, const ModelConfig& c, const Train
   return j;
 }
 
+// The settings of a large-data solver, in the same JSON as the minibatch solver's where they mean
+// the same thing.
+nlohmann::json scale_settings_json(const Args& args, const ModelConfig& c, const ScaleSettings& s) {
+  nlohmann::json j;
+  j["model"] = to_string(c.kind);
+  j["user_factors"] = c.user_factors;
+  j["item_factors"] = c.item_factors;
+  j["y_range"] = c.y_range ? nlohmann::json::array({c.y_min, c.y_max}) : nlohmann::json(nullptr);
+  j["solver"] = to_string(s.solver);
+  if (s.solver == Solver::sgd_blocks) {
+    j["rule"] = to_string(s.sgd.rule);
+    j["lr"] = s.sgd.lr == 0 ? default_lr(s.sgd.rule) : s.sgd.lr;
+    j["lambda_f"] = s.sgd.lambda_f;
+    j["lambda_b"] = s.sgd.lambda_b;
+    j["blocks"] = s.sgd.bands;
+    j["threads"] = s.sgd.threads;
+    j["epochs"] = s.sgd.epochs;
+    j["seed"] = s.sgd.seed;
+  } else {
+    j["lambda_f"] = s.als.lambda_f;
+    j["lambda_b"] = s.als.lambda_b;
+    j["threads"] = s.als.threads;
+    j["epochs"] = s.als.sweeps;
+    j["seed"] = s.als.seed;
+  }
+  if (args.has("data")) {
+    j["valid_pct"] = args.number("valid-pct");
+    j["split_seed"] = args.count("split-seed");
+  }
+  return j;
+}
+
 std::string clock_of(double seconds) {
   int s = static_cast<int>(std::lround(seconds));
   char buf[16];
@@ -124,7 +156,7 @@ Args continued_args(const Args& given, const std::string& stored, const std::str
   std::string message;
   auto differs = [&](const std::string& key, const std::string& mine, const std::string& theirs) {
     message += (message.empty() ? "" : ", ") + std::string("--") + key + " " + mine +
-               " (the run's: " + (theirs.empty() ? "none" : theirs) + ")";
+               " (the run's: " + (theirs.empty() ? "default" : theirs) + ")";
   };
   for (auto& [key, value] : run.values) {
     if (per_invocation(key)) continue;
@@ -156,6 +188,9 @@ Args continued_args(const Args& given, const std::string& stored, const std::str
 }  // namespace
 
 int run_train(const Args& cmdline) {
+  // Options of another solver are refused before anything is read (a continued run's own options
+  // passed this check when it started).
+  check_solver_options(cmdline);
   Args args = cmdline;
   std::unique_ptr<Model> model;
   std::vector<EpochResult> earlier;
@@ -179,14 +214,23 @@ int run_train(const Args& cmdline) {
   // An output that cannot be written fails now, not after the training.
   if (!out.empty()) AtomicFile probe(out);
   check_writable(args, {"metrics", "plot"});
-  TrainData data = load_train_data(args);
-  TrainConfig tc = train_config_from(args);
+  const Solver solver = parse_solver(args.str("solver"));
+  check_solver_options(args);
+  // The large-data solvers never read timestamps: 8 bytes a rating less from the load on.
+  TrainData data = load_train_data(args, solver == Solver::minibatch);
+  TrainConfig tc = solver == Solver::minibatch ? train_config_from(args) : TrainConfig{};
   const bool has_valid = data.valid.size() > 0;
   const uint64_t every = args.count("checkpoint-every");
 
   TrainState state;
   uint32_t offset = 0;  // epochs of the history before this run
-  if (args.has("resume")) {
+  ScaleSettings scale;
+  ModelConfig scale_model;
+  if (solver != Solver::minibatch) {
+    // (check_solver_options refuses --resume with these solvers.)
+    scale_model = model_config_from(args, data.train);
+    scale = scale_settings_from(args, scale_model, data.train.size());
+  } else if (args.has("resume")) {
     const std::string path = args.str("resume");
     // The data is re-indexed into the model's ids.
     data.train = reindex_into(data.train, saved.users, saved.items);
@@ -232,10 +276,19 @@ int run_train(const Args& cmdline) {
   } else {
     model = Model::create(model_config_from(args, data.train), tc.seed);
   }
-  const ModelConfig& config = model->config();
-  std::printf("training %s on %zu ratings (%zu users, %zu items)%s\n", to_string(config.kind),
-              data.train.size(), data.train.n_users(), data.train.n_items(),
+  const ModelConfig& config = model ? model->config() : scale_model;
+  std::printf("training %s on %zu ratings (%zu users, %zu items)%s\n", to_string(config.kind), data.train.size(),
+              data.train.n_users(), data.train.n_items(),
               has_valid ? (", validating on " + std::to_string(data.valid.size())).c_str() : "");
+  if (solver == Solver::sgd_blocks) {
+    const SgdBlocksConfig& c = scale.sgd;
+    std::printf("sgd-blocks: %s, lr %g, lambda_f %g, lambda_b %g, %u threads, %u x %u blocks, %s kernels\n",
+                to_string(c.rule), c.lr == 0 ? default_lr(c.rule) : c.lr, c.lambda_f, c.lambda_b, c.threads,
+                c.bands, c.bands, to_string(resolve_kernel_isa(c.kernels)));
+  } else if (solver == Solver::als) {
+    std::printf("als: lambda_f %g, lambda_b %g, %u threads\n", scale.als.lambda_f, scale.als.lambda_b,
+                scale.als.threads);
+  }
 
   std::printf("%-7s%-12s%-12s%-12s%s\n", "epoch", "train_loss", "valid_mse", "valid_rmse", "time");
 
@@ -246,7 +299,7 @@ int run_train(const Args& cmdline) {
     settings = nlohmann::json::parse(previous_settings, nullptr, false);
     if (settings.is_discarded()) settings = nlohmann::json::object();
   } else {
-    settings = settings_json(args, config, tc);
+    settings = solver == Solver::minibatch ? settings_json(args, config, tc) : scale_settings_json(args, config, scale);
     if (!previous_settings.empty())
       settings["previous"] = nlohmann::json::parse(previous_settings, nullptr, false);
   }
@@ -341,13 +394,25 @@ int run_train(const Args& cmdline) {
   cb.stop = &g_stop;
   auto previous_int = std::signal(SIGINT, on_stop_signal);
   auto previous_term = std::signal(SIGTERM, on_stop_signal);
-  fit(*model, data.train, has_valid ? &data.valid : nullptr, tc, cb, &state);
+  const Ratings* valid = has_valid ? &data.valid : nullptr;
+  if (solver == Solver::minibatch) {
+    fit(*model, data.train, valid, tc, cb, &state);
+  } else {
+    ScaleFit f = solver == Solver::sgd_blocks ? fit_sgd_blocks(scale_model, data.train, valid, scale.sgd, cb)
+                                              : fit_als(scale_model, data.train, valid, scale.als, cb);
+    model = std::move(f.model);
+    history = std::move(f.history);
+  }
   std::signal(SIGINT, previous_int);
   std::signal(SIGTERM, previous_term);
-  const bool finished = state.progress.epochs_done >= tc.epochs;
+  // The large-data solvers have no resumable state: what they saved is final.
+  const bool finished = solver != Solver::minibatch || state.progress.epochs_done >= tc.epochs;
   if (g_stop)
-    std::printf("stopped by %s after %zu batches; saving what was trained\n",
-                g_signal == SIGTERM ? "SIGTERM" : "Ctrl-C", batch_losses.size());
+    std::printf("stopped by %s after %zu %s; saving what was trained\n", g_signal == SIGTERM ? "SIGTERM" : "Ctrl-C",
+                batch_losses.size(),
+                solver == Solver::minibatch    ? "batches"
+                : solver == Solver::sgd_blocks ? "blocks"
+                                               : "sweeps");
 
   if (!out.empty()) {
     SavedModel s = saved_model(history);

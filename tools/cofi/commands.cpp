@@ -63,9 +63,11 @@ const std::vector<CommandSpec>& commands() {
        "its categories from the whole table), or --data NAME|DIR split by --valid-pct. Ctrl-C (or SIGTERM) "
        "stops after the current batch and saves what was trained. With --out, a checkpoint is saved after "
        "every epoch (--checkpoint-every); `cofi train --resume FILE` alone continues an unfinished run with "
-       "its own data and settings, to the same model as an uninterrupted run.",
+       "its own data and settings, to the same model as an uninterrupted run. For large data (millions of "
+       "ratings): --solver sgd-blocks (LIBMF's block-parallel SGD, with biases) or --solver als (exact ridge "
+       "solves), both for dot and dotbias; see docs/training.md, \"Training at scale\".",
        {},
-       {train_data_options(), model_options(), optimizer_options(),
+       {train_data_options(), model_options(), optimizer_options(), solver_options(),
         {{"--out", "FILE", "save the model here (and checkpoints while training)", ""},
          {"--checkpoint-every", "N", "save a checkpoint to --out after every N epochs (0: only at the end)", "1"},
          {"--items", "DATA", "save item titles and genres from this data set, folder or item file "
