@@ -4,6 +4,8 @@
 # committed seeds second (only read). Crashes go to build/fuzz/fuzz/artifacts/. Prints libFuzzer's
 # final statistics; the exit status is libFuzzer's (0: no finding).
 #   fuzz/run-long.sh fuzz_ratings_csv [SECONDS]
+# FUZZ_TIMEOUT (seconds, default 5 as under ctest) is libFuzzer's per-input limit, in wall-clock
+# time: raise it when the run is niced on a busy machine, where a starved input can take seconds.
 # Build first: cmake --preset fuzz && cmake --build --preset fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +19,5 @@ mkdir -p "$work" build/fuzz/fuzz/artifacts
 if [[ $target == fuzz_binary_cache ]]; then build/fuzz/fuzz/fuzz_make_cache_seeds "$work"; fi
 if [[ $target == fuzz_run_checkpoint ]]; then build/fuzz/fuzz/fuzz_make_checkpoint_seeds "$work"; fi
 export UBSAN_OPTIONS=print_stacktrace=1
-exec "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 -max_len=4096 -print_final_stats=1 \
+exec "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-5}" -max_len=4096 -print_final_stats=1 \
   -artifact_prefix="build/fuzz/fuzz/artifacts/$target-" "$work" "fuzz/corpus/$target"
