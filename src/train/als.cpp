@@ -93,7 +93,13 @@ RowLists lists_by(const Ratings& r, bool by_user, uint32_t rows) {
   const Column<uint32_t>& other = by_user ? r.item : r.user;
   RowLists out;
   out.begin.assign(static_cast<size_t>(rows) + 1, 0);
-  for (uint32_t k : key) ++out.begin[k + 1];
+  for (size_t j = 0; j < r.size(); ++j) {
+    if (key[j] >= rows)
+      throw Error(std::string("als: rating ") + std::to_string(j + 1) + " has " +
+                  (by_user ? "user" : "item") + " index " + std::to_string(key[j]) + "; the model has " +
+                  std::to_string(rows));
+    ++out.begin[key[j] + 1];
+  }
   std::partial_sum(out.begin.begin(), out.begin.end(), out.begin.begin());
   std::vector<uint64_t> at(out.begin.begin(), out.begin.end() - 1);
   out.other.resize(r.size());

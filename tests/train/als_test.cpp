@@ -193,6 +193,18 @@ TEST(Als, BadSettingsAreClearErrors) {
   ModelConfig nn = c;
   nn.kind = ModelKind::nn;
   EXPECT_EQ(message(nn, cfg), "als: trains dot and dotbias models, not nn");
+  // Ratings whose indices go past their own id maps (only a bug elsewhere makes them) are refused
+  // before anything is written.
+  Ratings bad = d.train;
+  std::vector<uint32_t> items = bad.item.to_vector();
+  items[2] = 300;
+  bad.item = Column<uint32_t>(items);
+  try {
+    fit_als(c, bad, nullptr, cfg);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "als: rating 3 has item index 300; the model has 300");
+  }
 }
 
 }  // namespace

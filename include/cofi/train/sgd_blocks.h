@@ -4,7 +4,9 @@
 //
 // The training ratings are cut into a grid of g x g blocks (block_grid.h); threads take blocks that
 // share no user band and no item band, so they update disjoint rows without locks. One epoch
-// visits every block once, each block's ratings once, in (user, item) order. Each visit to rating
+// visits every block once and each block's ratings once, its two halves (each in (user, item)
+// order) interleaved one rating at a time, so that the core has two independent chains of
+// dependent updates to work on (src/train/sgd_kernels_body_impl.h). Each visit to rating
 // (u, i) takes one step on its share of the objective (scale.h):
 //
 //   L_ui = 1/2 (r - pred)^2 + 1/2 (lambda_f / n_u) |p_u|^2 + 1/2 (lambda_f / n_i) |q_i|^2
