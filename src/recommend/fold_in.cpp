@@ -71,7 +71,7 @@ FoldInResult fold_in(const Model& model, Side side, const uint32_t* others, cons
   const size_t d = model.side_size(side);
   FoldInResult res;
   res.vector = start ? std::vector<float>(start, start + d) : default_start(model, side, others, ratings, n);
-  std::vector<float> pred, jac, trial_pred;
+  std::vector<float> pred, jac, trial_pred, trial_jac;
   double loss = objective(model, side, res.vector, others, ratings, n, options.l2, pred, &jac);
   if (n == 0) {
     res.loss = loss;
@@ -102,11 +102,14 @@ FoldInResult fold_in(const Model& model, Side side, const uint32_t* others, cons
       for (size_t k = 0; k < d; ++k)
         trial[k] = static_cast<float>(x[static_cast<Eigen::Index>(k)] + step[static_cast<Eigen::Index>(k)]);
       const double trial_loss =
-          objective(model, side, trial, others, ratings, n, options.l2, trial_pred, nullptr);
+          objective(model, side, trial, others, ratings, n, options.l2, trial_pred, &trial_jac);
       if (std::isfinite(trial_loss) && trial_loss <= loss) {
         const double gain = loss - trial_loss;
         res.vector.swap(trial);
-        loss = objective(model, side, res.vector, others, ratings, n, options.l2, pred, &jac);
+        // The trial's predictions and Jacobian are the new point's: no second pass through the model.
+        pred.swap(trial_pred);
+        jac.swap(trial_jac);
+        loss = trial_loss;
         mu *= 0.1;
         improved = true;
         if (gain <= options.tolerance * std::max(loss, 1e-300)) {
