@@ -77,24 +77,7 @@ warm_page_cache() {
 }
 
 declare -A wall=() rss=() inproc=() others=() cpu=()
-cpus=$(nproc)
-ticks_per_s=$(getconf CLK_TCK)
-
-# CPU ticks the whole machine has spent busy (user, nice, system, irq, softirq, steal) since boot.
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-
-# On a shared machine: waits (at most $quiet_wait s) for a second in which the machine is at least
-# 90% idle, so that the next run starts on idle CPUs. The "others" figure tells how it went.
-wait_for_quiet() {
-  local deadline=$((SECONDS + quiet_wait)) b0 b1
-  while ((SECONDS < deadline)); do
-    b0=$(busy_ticks)
-    sleep 1
-    b1=$(busy_ticks)
-    (((b1 - b0) * 10 < ticks_per_s * cpus)) && return 0
-  done
-  return 0
-}
+source "$repo/bench/machine_load.sh"
 
 # measure KEY CMD...: runs CMD once; appends to KEY's lists its wall seconds, its max RSS (KiB) and
 # the share of the machine's CPU time that other processes took meanwhile (the machine's busy time

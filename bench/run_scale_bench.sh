@@ -82,20 +82,7 @@ trap 'rm -rf "$work"' EXIT
 # The runs share one binary cache of the split's files (parsed once, then mapped).
 export COFI_CACHE_DIR=$work/cache
 
-cpus=$(nproc)
-ticks_per_s=$(getconf CLK_TCK)
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-# Waits (at most $quiet_wait s) for a second in which the machine is at least 90% idle.
-wait_for_quiet() {
-  local deadline=$((SECONDS + quiet_wait)) b0 b1
-  while ((SECONDS < deadline)); do
-    b0=$(busy_ticks)
-    sleep 1
-    b1=$(busy_ticks)
-    (((b1 - b0) * 10 < ticks_per_s * cpus)) && return 0
-  done
-  return 0
-}
+source "$repo/bench/machine_load.sh"
 
 # run NAME CMD...: runs CMD under /usr/bin/time after waiting for a quiet second; keeps its output in
 # $work/NAME.out and one line "wall_s max_rss_kib others_pct" in $work/NAME.time, where others_pct is
