@@ -8,6 +8,7 @@
 #include "cofi/error.h"
 #include "cofi/parallel.h"
 #include "cofi/random.h"
+#include "cofi/train/content.h"
 
 namespace cofi {
 
@@ -17,8 +18,8 @@ void check_indices(const Model& model, const Ratings& data, const char* what) {
   const auto& c = model.config();
   if (data.n_users() > c.n_users || data.n_items() > c.n_items)
     throw Error(std::string(what) + " data has " + std::to_string(data.n_users()) + " users and " +
-                std::to_string(data.n_items()) + " items; the model has " + std::to_string(c.n_users) + " and " +
-                std::to_string(c.n_items));
+                std::to_string(data.n_items()) + " items; the model has " + std::to_string(c.n_users) +
+                " and " + std::to_string(c.n_items));
 }
 
 }  // namespace
@@ -44,13 +45,21 @@ double mean_squared_error(const Model& model, const Ratings& data, unsigned thre
   return std::accumulate(sums.begin(), sums.end(), 0.0) / static_cast<double>(n);
 }
 
-std::vector<EpochResult> fit(Model& model, const Ratings& train, const Ratings* valid, const TrainConfig& config,
-                             const TrainCallbacks& callbacks) {
+std::vector<EpochResult> fit(Model& model, const Ratings& train, const Ratings* valid,
+                             const TrainConfig& config, const TrainCallbacks& callbacks) {
   if (train.size() == 0) throw Error("no training ratings");
   if (config.epochs == 0) throw Error("epochs must be at least 1");
   if (config.batch_size == 0) throw Error("batch size must be at least 1");
   check_indices(model, train, "training");
   if (valid) check_indices(model, *valid, "validation");
+  if (model.config().kind == ModelKind::content) {
+    // Fitted in closed form: one pass, reported as one epoch.
+    ContentFitOptions co;
+    co.threads = config.threads;
+    std::vector<EpochResult> results{fit_content(model, train, valid, co)};
+    if (callbacks.on_epoch) callbacks.on_epoch(results.front());
+    return results;
+  }
 
   const size_t n = train.size();
   // With drop_last a data set smaller than one batch still makes one (partial) batch.
@@ -84,7 +93,8 @@ std::vector<EpochResult> fit(Model& model, const Ratings& train, const Ratings* 
       }
       uint64_t step = optimizer.steps_done();
       optimizer.prepare_batch(bu.data(), bi.data(), len);
-      model.forward(bu.data(), bi.data(), len, pred.data(), true, config.seed ^ (step * 0x9E3779B97F4A7C15ull));
+      model.forward(bu.data(), bi.data(), len, pred.data(), true,
+                    config.seed ^ (step * 0x9E3779B97F4A7C15ull));
       // MSE over the batch: loss = mean (pred - y)^2, dloss/dpred = 2 (pred - y) / len.
       double loss = 0;
       const float scale = 2.0f / static_cast<float>(len);

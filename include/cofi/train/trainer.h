@@ -28,13 +28,13 @@ struct TrainConfig {
 };
 
 struct EpochResult {
-  uint32_t epoch = 0;         // 1-based
-  double train_loss = 0;      // mean batch loss over the epoch
+  uint32_t epoch = 0;     // 1-based
+  double train_loss = 0;  // mean batch loss over the epoch
   bool has_valid = false;
   double valid_mse = 0, valid_rmse = 0;
-  double seconds = 0;         // training and validation time of the epoch
-  double train_seconds = 0;   // the training part alone
-  bool interrupted = false;   // stopped early (should_stop): the epoch is partial
+  double seconds = 0;        // training and validation time of the epoch
+  double train_seconds = 0;  // the training part alone
+  bool interrupted = false;  // stopped early (should_stop): the epoch is partial
 };
 
 struct TrainCallbacks {
@@ -46,9 +46,10 @@ struct TrainCallbacks {
 };
 
 // Trains `model` on `train`; scores `valid` (may be null) after each epoch. Both use the model's
-// index space (users < n_users, items < n_items). Returns one result per epoch run.
-std::vector<EpochResult> fit(Model& model, const Ratings& train, const Ratings* valid, const TrainConfig& config,
-                             const TrainCallbacks& callbacks = {});
+// index space (users < n_users, items < n_items). Returns one result per epoch run. A content
+// model is fitted in closed form instead (cofi/train/content.h): one result, optimizer unused.
+std::vector<EpochResult> fit(Model& model, const Ratings& train, const Ratings* valid,
+                             const TrainConfig& config, const TrainCallbacks& callbacks = {});
 
 // Mean squared error of the model's predictions on `data` (eval mode), computed on `threads`.
 double mean_squared_error(const Model& model, const Ratings& data, unsigned threads = 0);
