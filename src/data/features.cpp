@@ -94,7 +94,7 @@ FeatureTable item_features(const Items* items, const Tags* tags, const ItemFeatu
       Entries& e = by_id[items->ids.raw_int(static_cast<uint32_t>(r))];
       const auto& genres = items->genres[r];
       if (o.genres && !genres.empty()) {
-        const float w = 1.0f / static_cast<float>(genres.size());
+        const float w = o.split_genres ? 1.0f / static_cast<float>(genres.size()) : 1.0f;
         for (uint16_t g : genres) e.push_back({vocab.intern("genre=" + items->genre_names[g]), w});
       }
       if (o.decades && items->years[r] > 0)
@@ -137,9 +137,15 @@ FeatureTable user_features(const Users& users, const UserFeatureOptions& o) {
       const std::string& name = users.attribute_names[a];
       std::string value = users.values[r][a];
       if (value.empty()) continue;
+      if (!o.attributes.empty() &&
+          std::find(o.attributes.begin(), o.attributes.end(), name) == o.attributes.end())
+        continue;
       uint32_t age = 0;
       if (name == "age" && detail::parse_u32(value, age) == detail::NumError::none) value = age_bucket(age);
-      if (name == "zip" && o.zip_digits > 0 && value.size() > o.zip_digits) value.resize(o.zip_digits);
+      if (name == "zip") {
+        if (o.zip_digits == 0) continue;
+        if (value.size() > o.zip_digits) value.resize(o.zip_digits);
+      }
       e.push_back({vocab.intern(name + "=" + value), 1.0f});
     }
   }
@@ -234,6 +240,16 @@ FeatureTable read_feature_file(const std::string& path) {
   t.ids =
       ints ? IdMap::from_sorted_ints(std::move(id_ints)) : IdMap::from_sorted_strings(std::move(id_strings));
   return t;
+}
+
+void normalize_rows(FeatureTable& table) {
+  Features& f = table.features;
+  for (size_t r = 0; r < f.rows(); ++r) {
+    double sum = 0;
+    for (uint64_t e = f.offsets[r]; e < f.offsets[r + 1]; ++e) sum += f.weight[e];
+    for (uint64_t e = f.offsets[r]; e < f.offsets[r + 1]; ++e)
+      f.weight[e] = static_cast<float>(f.weight[e] / sum);
+  }
 }
 
 FeatureTable merge_features(const FeatureTable& a, const FeatureTable& b) {

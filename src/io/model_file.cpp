@@ -120,6 +120,7 @@ void write_config(ByteWriter& w, const ModelConfig& c, uint32_t version) {
   if (version >= 2) {
     w.u32(c.user_features);
     w.u32(c.item_features);
+    w.f32(c.id_dropout);
   }
 }
 
@@ -262,6 +263,7 @@ ModelConfig read_config(ByteReader& r, uint32_t version) {
   if (version >= 2) {
     c.user_features = r.u32("user feature count");
     c.item_features = r.u32("item feature count");
+    c.id_dropout = r.f32("id dropout");
   }
   expect_consumed(r);
   try {

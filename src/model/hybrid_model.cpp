@@ -5,8 +5,10 @@
 //   I = i_weight[i] + sum_g w_ig if_weight[g]        k
 //   x = U . I + (u_bias[u] + sum_f w_uf uf_bias[f]) + (i_bias[i] + sum_g w_ig if_bias[g])
 //   prediction = sigmoid(x) * (y_max - y_min) + y_min   (or x without y_range)
-// An item with no ratings but with genres has a representation (its id rows stay at their small
-// initial values); so has a user with only demographics.
+// An item with no ratings but with genres has a representation (its id rows stay at zero, see
+// cofi train); so has a user with only demographics. With id_dropout p, a training pair's user
+// (item) is seen without its id rows with probability p, so that the feature part is trained to
+// predict alone, as it has to for cold rows.
 // Parameters, all fastai's trunc_normal_(std 0.01), with k factors, UF user and IF item features:
 //   u_weight       n_users x k    sparse, keyed by user
 //   i_weight       n_items x k    sparse, keyed by item
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "cofi/error.h"
+#include "cofi/random.h"
 #include "model_impl.h"
 
 namespace cofi::model_detail {
@@ -51,7 +54,7 @@ class HybridModel final : public Model {
   }
 
   void forward(const uint32_t* users, const uint32_t* items, size_t n, float* out, bool training,
-               uint64_t /*seed: no dropout*/) override {
+               uint64_t seed) override {
     has_batch_ = false;
     if (!training) {
       predict(users, items, n, out);
@@ -64,11 +67,23 @@ class HybridModel final : public Model {
     slope_.resize(n);
     u_rep_.resize(n * k);
     i_rep_.resize(n * k);
+    keep_user_.assign(n, 1);
+    keep_item_.assign(n, 1);
+    if (config_.id_dropout > 0.0f) {
+      // Counter-based draws: pair b's user draws position 2b + 1 of the stream keyed by the
+      // batch's seed, its item 2b + 2, so the masks depend on the seed and the batch only.
+      const uint64_t key = mix64(seed ^ 0x6a09e667f3bcc909ULL);
+      const double p = config_.id_dropout;
+      for (size_t b = 0; b < n; ++b) {
+        keep_user_[b] = draw(key, 2 * b + 1) >= p;
+        keep_item_[b] = draw(key, 2 * b + 2) >= p;
+      }
+    }
     for (size_t b = 0; b < n; ++b) {
       float* u = u_rep_.data() + b * k;
       float* it = i_rep_.data() + b * k;
-      const float ub = represent(Side::user, users[b], u);
-      const float ib = represent(Side::item, items[b], it);
+      const float ub = represent(Side::user, users[b], u, keep_user_[b]);
+      const float ib = represent(Side::item, items[b], it, keep_item_[b]);
       out[b] = finish(u, it, ub, ib, &slope_[b]);
     }
     has_batch_ = true;
@@ -87,14 +102,17 @@ class HybridModel final : public Model {
       const float g = dout[b] * slope_[b];
       const float* u = u_rep_.data() + b * k;
       const float* it = i_rep_.data() + b * k;
-      float* gu = grads.sparse[kUserWeight].touch(users_[b]);
-      float* gi = grads.sparse[kItemWeight].touch(items_[b]);
-      for (uint32_t f = 0; f < k; ++f) {
-        gu[f] += g * it[f];
-        gi[f] += g * u[f];
+      // A row whose id part was dropped for this pair gets no gradient from it.
+      if (keep_user_[b]) {
+        float* gu = grads.sparse[kUserWeight].touch(users_[b]);
+        for (uint32_t f = 0; f < k; ++f) gu[f] += g * it[f];
+        *grads.sparse[kUserBias].touch(users_[b]) += g;
       }
-      *grads.sparse[kUserBias].touch(users_[b]) += g;
-      *grads.sparse[kItemBias].touch(items_[b]) += g;
+      if (keep_item_[b]) {
+        float* gi = grads.sparse[kItemWeight].touch(items_[b]);
+        for (uint32_t f = 0; f < k; ++f) gi[f] += g * u[f];
+        *grads.sparse[kItemBias].touch(items_[b]) += g;
+      }
       scatter(user_features_, users_[b], g, it, guf, gub);
       scatter(item_features_, items_[b], g, u, gif, gib);
     }
@@ -185,13 +203,24 @@ class HybridModel final : public Model {
   }
 
  private:
-  // A row's representation into rep (k floats); returns its bias. Id rows plus weighted feature rows.
-  float represent(Side side, uint32_t row, float* rep) const {
+  // A uniform draw in [0, 1) from position `at` of the stream keyed by `key`.
+  static double draw(uint64_t key, uint64_t at) {
+    return static_cast<double>(mix64(key + at * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1p-53;
+  }
+
+  // A row's representation into rep (k floats); returns its bias. Id rows (unless `with_id` is
+  // false: id dropout) plus weighted feature rows.
+  float represent(Side side, uint32_t row, float* rep, bool with_id = true) const {
     const uint32_t k = config_.user_factors;
     const bool user = side == Side::user;
     const float* id = params_[user ? kUserWeight : kItemWeight].row(row);
-    std::copy(id, id + k, rep);
-    float bias = params_[user ? kUserBias : kItemBias].value[row];
+    float bias = 0.0f;
+    if (with_id) {
+      std::copy(id, id + k, rep);
+      bias = params_[user ? kUserBias : kItemBias].value[row];
+    } else {
+      std::fill(rep, rep + k, 0.0f);
+    }
     const Features& f = user ? user_features_ : item_features_;
     const Parameter& table = params_[user ? kUserFeatWeight : kItemFeatWeight];
     const float* fb = params_[user ? kUserFeatBias : kItemFeatBias].value.data();
@@ -232,10 +261,12 @@ class HybridModel final : public Model {
     }
   }
 
-  // The training batch, kept for backward(): indices (n), slopes (n), representations (n x k).
+  // The training batch, kept for backward(): indices (n), slopes (n), representations (n x k),
+  // and whether each pair's user and item kept their id part (id dropout).
   bool has_batch_ = false;
   std::vector<uint32_t> users_, items_;
   std::vector<float> slope_, u_rep_, i_rep_;
+  std::vector<uint8_t> keep_user_, keep_item_;
 };
 
 }  // namespace

@@ -72,6 +72,10 @@ void validate(const ModelConfig& config) {
       !(std::isfinite(config.y_min) && std::isfinite(config.y_max) && config.y_min < config.y_max))
     throw Error(what + "y_range needs finite y_min < y_max, got y_min " + show_number(config.y_min) +
                 ", y_max " + show_number(config.y_max));
+  if (!valid_probability(config.id_dropout))
+    throw Error(what + "id_dropout must be in [0, 1), got " + show_number(config.id_dropout));
+  if (config.kind != ModelKind::hybrid && config.id_dropout != 0.0f)
+    throw Error(what + "id_dropout is for hybrid models, got " + show_number(config.id_dropout));
   if (!uses_features(config.kind) && (config.user_features != 0 || config.item_features != 0))
     throw Error(what + "takes no features, found " + std::to_string(config.user_features) + " user and " +
                 std::to_string(config.item_features) + " item features");

@@ -66,6 +66,22 @@ TEST(ItemFeatures, GenresAndDecades) {
   EXPECT_EQ(row_of(g, "2"), (std::map<std::string, float>{{"genre=Horror", 1.0f}}));
 }
 
+TEST(ItemFeatures, WholeGenresAndRowNormalisation) {
+  const Items items = three_items();
+  ItemFeatureOptions o;
+  o.split_genres = false;
+  FeatureTable t = item_features(&items, nullptr, o);
+  EXPECT_EQ(row_of(t, "1"), (std::map<std::string, float>{
+                                {"genre=Comedy", 1.0f}, {"genre=Drama", 1.0f}, {"decade=1990s", 1.0f}}));
+  normalize_rows(t);
+  EXPECT_EQ(row_of(t, "1"),
+            (std::map<std::string, float>{
+                {"genre=Comedy", 1.0f / 3}, {"genre=Drama", 1.0f / 3}, {"decade=1990s", 1.0f / 3}}));
+  EXPECT_EQ(row_of(t, "2"), (std::map<std::string, float>{{"genre=Horror", 0.5f}, {"decade=1980s", 0.5f}}));
+  EXPECT_TRUE(row_of(t, "7").empty());  // no features: nothing to scale
+  check_features(t.features, 3, "normalised");
+}
+
 TEST(ItemFeatures, TagsWeightedByCountOnItemsWithEnoughOfThem) {
   Tags tags;
   // "funny" on items 1 (twice, once in other case) and 2; "dark" on 1 once; "rare" only on 7.
@@ -105,6 +121,11 @@ TEST(UserFeatures, AttributesAgeBucketsAndZipPrefixes) {
   // ml-1m's age code 1 is "under 18"; an empty attribute is left out; a short zip stays whole.
   EXPECT_EQ(row_of(t, "3"),
             (std::map<std::string, float>{{"age=under 18", 1}, {"gender=F", 1}, {"zip=9", 1}}));
+  // Chosen attributes only; zip_digits 0 leaves the zip out.
+  UserFeatureOptions o;
+  o.attributes = {"gender", "zip"};
+  o.zip_digits = 0;
+  EXPECT_EQ(row_of(user_features(users, o), "1"), (std::map<std::string, float>{{"gender=M", 1}}));
   for (auto [age, bucket] : std::vector<std::pair<uint32_t, std::string>>{{17, "under 18"},
                                                                           {18, "18-24"},
                                                                           {25, "25-34"},

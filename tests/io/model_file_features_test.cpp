@@ -50,6 +50,7 @@ SavedModel hybrid_model(bool string_ids = false) {
   c.item_features = 3;
   c.y_min = 0.5f;
   c.y_max = 5.5f;
+  c.id_dropout = 0.25f;  // training only: predictions do not change
   SavedModel m;
   m.model = Model::create(c, 1);
   auto& p = m.model->parameters();
@@ -109,6 +110,7 @@ void expect_same(const SavedModel& a, const SavedModel& b) {
   EXPECT_EQ(ca.kind, cb.kind);
   EXPECT_EQ(ca.user_features, cb.user_features);
   EXPECT_EQ(ca.item_features, cb.item_features);
+  EXPECT_EQ(ca.id_dropout, cb.id_dropout);
   ASSERT_EQ(a.model->parameters().size(), b.model->parameters().size());
   for (size_t k = 0; k < a.model->parameters().size(); ++k)
     EXPECT_EQ(a.model->parameters()[k].value, b.model->parameters()[k].value)

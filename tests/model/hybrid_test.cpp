@@ -34,7 +34,7 @@ Features features_of(std::vector<std::string> names,
   return f;
 }
 
-ModelConfig hybrid_config(bool y_range = true) {
+ModelConfig hybrid_config(bool y_range = true, float id_dropout = 0.0f) {
   ModelConfig c;
   c.kind = ModelKind::hybrid;
   c.n_users = 4;
@@ -45,13 +45,14 @@ ModelConfig hybrid_config(bool y_range = true) {
   c.y_range = y_range;
   c.y_min = 0.5f;
   c.y_max = 5.5f;
+  c.id_dropout = id_dropout;
   return c;
 }
 
 // A hybrid with O(1) parameters, users and items with 0, 1 and 2 features (weights not 1), so
 // that every path of the sums is exercised.
-std::unique_ptr<Model> make_hybrid(bool y_range = true, unsigned seed = 3) {
-  auto m = Model::create(hybrid_config(y_range), 1);
+std::unique_ptr<Model> make_hybrid(bool y_range = true, unsigned seed = 3, float id_dropout = 0.0f) {
+  auto m = Model::create(hybrid_config(y_range, id_dropout), 1);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   for (auto& p : m->parameters())
@@ -107,8 +108,19 @@ TEST(HybridConfig, KindsRoundTripAndValidate) {
   EXPECT_NO_THROW(validate(c));
   c.item_factors = 2;
   EXPECT_THROW(validate(c), Error);
+  c = hybrid_config();
+  c.id_dropout = 1.0f;
+  try {
+    validate(c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "model hybrid: id_dropout must be in [0, 1), got 1");
+  }
   ModelConfig d;
   d.n_users = d.n_items = 3;
+  d.id_dropout = 0.5f;
+  EXPECT_THROW(validate(d), Error);  // dotbias has no id dropout
+  d.id_dropout = 0.0f;
   d.user_features = 2;
   try {
     validate(d);
@@ -206,9 +218,10 @@ TEST(HybridPredict, MatchesTheReferenceInBothModes) {
 // backward() against central differences of loss = sum_b w_b pred_b, for every element of every
 // parameter, the dense feature tables included. A batch with repeated users and items (and a user
 // and an item with no features) covers the accumulation of rows and features shared in a batch.
+// With id dropout the masks depend on the batch's seed only, so every evaluation drops the same ids.
 TEST(HybridGrad, MatchesCentralDifferences) {
-  for (bool y_range : {true, false}) {
-    auto m = make_hybrid(y_range, 7);
+  for (auto [y_range, id_dropout] : {std::pair{true, 0.0f}, std::pair{false, 0.0f}, std::pair{true, 0.5f}}) {
+    auto m = make_hybrid(y_range, 7, id_dropout);
     const std::vector<uint32_t> users{0, 1, 0, 3, 2, 3, 0};
     const std::vector<uint32_t> items{1, 1, 3, 0, 2, 4, 1};
     const size_t n = users.size();
@@ -218,7 +231,7 @@ TEST(HybridGrad, MatchesCentralDifferences) {
     for (float& x : w) x = u(rng);
     auto loss = [&] {
       std::vector<float> out(n);
-      m->forward(users.data(), items.data(), n, out.data(), true, 0);
+      m->forward(users.data(), items.data(), n, out.data(), true, 12345);
       double s = 0;
       for (size_t b = 0; b < n; ++b) s += double{w[b]} * out[b];
       return s;
@@ -257,6 +270,17 @@ TEST(HybridGrad, MatchesCentralDifferences) {
     EXPECT_GT(nonzero, checked / 3) << "most gradients are zero: the check proves little";
     // The feature tables get gradients (row 1 of i_feat_weight: items 0 and 3 have genre B).
     EXPECT_NE(g.dense[5][1 * 3], 0.0f);
+    if (id_dropout > 0) {
+      // Some pairs lost an id part: fewer id rows touched than without dropout (7 pairs, 4
+      // users, 5 items), and the same seed gives the same predictions again.
+      EXPECT_LT(g.sparse[0].rows().size() + g.sparse[1].rows().size(), 4u + 5u);
+      std::vector<float> a(n), b(n), eval(n);
+      m->forward(users.data(), items.data(), n, a.data(), true, 99);
+      m->forward(users.data(), items.data(), n, b.data(), true, 99);
+      m->predict(users.data(), items.data(), n, eval.data());
+      EXPECT_EQ(a, b);
+      EXPECT_NE(a, eval);  // eval mode keeps every id part
+    }
   }
 }
 

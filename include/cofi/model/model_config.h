@@ -38,6 +38,10 @@ struct ModelConfig {
   // feature tables; the features of each user and item row are set on the model, see
   // Model::set_features). content uses item features only; user_features must be 0 for it.
   uint32_t user_features = 0, item_features = 0;
+  // hybrid: in training, each pair's user and each pair's item independently lose their id part
+  // (embedding row and bias) with this probability, so that the feature part learns to stand alone
+  // as it must for a cold user or item (as DropoutNet does); no rescaling, and none in eval mode.
+  float id_dropout = 0.0f;
 };
 
 // Whether a kind reads user and item features (hybrid, content).
