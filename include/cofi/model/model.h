@@ -13,11 +13,10 @@
 #include "cofi/features.h"
 #include "cofi/model/model_config.h"
 #include "cofi/model/parameters.h"
+#include "cofi/side.h"
 
 namespace cofi {
 
-// The two sides of a rating: the user who gives it and the item that gets it.
-enum class Side : uint8_t { user, item };
 inline RowKey row_key(Side side) { return side == Side::user ? RowKey::user : RowKey::item; }
 
 class Model {
