@@ -1,8 +1,9 @@
 // cofi lr-find: fastai's learning-rate finder on the same data and model options as train.
 #include <cstdio>
 
-#include "commands_impl.h"
 #include "cofi/train/lr_find.h"
+#include "commands_impl.h"
+#include "feature_options.h"
 #include "plot_svg.h"
 #include "train_options.h"
 
@@ -11,6 +12,7 @@ namespace cofi::cli {
 int run_lr_find(const Args& args) {
   TrainData data = load_train_data(args);
   ModelConfig config = model_config_from(args, data.train);
+  ModelFeatures features = prepare_features(args, data, config);
   TrainConfig tc = train_config_from(args);
   LrFindConfig lc;
   lc.start_lr = args.number("start-lr");
@@ -22,6 +24,7 @@ int run_lr_find(const Args& args) {
   lc.optimizer = tc.optimizer;
   lc.mom = tc.schedule.mom;
   auto model = Model::create(config, tc.seed);
+  apply_features(*model, std::move(features), data.train);
   LrFindResult r = lr_find(*model, data.train, lc);
 
   std::printf("%zu iterations from %g to %g%s\n", r.lrs.size(), lc.start_lr, r.lrs.back(),

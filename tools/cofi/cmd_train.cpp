@@ -11,14 +11,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "commands_impl.h"
 #include "cofi/data/split.h"
 #include "cofi/error.h"
 #include "cofi/io/model_file.h"
 #include "cofi/train/trainer.h"
+#include "commands_impl.h"
+#include "feature_options.h"
 #include "plot_svg.h"
-#include "train_options.h"
 #include "progress.h"
+#include "train_options.h"
 
 namespace cofi::cli {
 
@@ -38,6 +39,14 @@ nlohmann::json settings_json(const Args& args, const ModelConfig& c, const Train
   j["user_factors"] = c.user_factors;
   j["item_factors"] = c.item_factors;
   j["y_range"] = c.y_range ? nlohmann::json::array({c.y_min, c.y_max}) : nlohmann::json(nullptr);
+  if (uses_features(c.kind)) {
+    j["user_features"] = c.user_features;
+    j["item_features"] = c.item_features;
+    j["features"] = args.str("features");
+    if (args.has("side-data")) j["side_data"] = args.str("side-data");
+    if (args.has("user-features")) j["user_features_file"] = args.str("user-features");
+    if (args.has("item-features")) j["item_features_file"] = args.str("item-features");
+  }
   if (c.kind == ModelKind::nn) {
     j["layers"] = c.hidden;
     j["dropout"] = c.dropout;
@@ -90,7 +99,11 @@ int run_train(const Args& args) {
     if (out.empty()) out = args.str("resume");
     std::printf("resuming %s after %zu epochs\n", args.str("resume").c_str(), earlier.size());
   } else {
-    model = Model::create(model_config_from(args, data.train), tc.seed);
+    ModelConfig config = model_config_from(args, data.train);
+    ModelFeatures features = prepare_features(args, data, config);
+    if (!features.summary.empty()) std::printf("%s\n", features.summary.c_str());
+    model = Model::create(config, tc.seed);
+    apply_features(*model, std::move(features), data.train);
   }
   const ModelConfig& config = model->config();
   std::printf("training %s on %zu ratings (%zu users, %zu items)%s\n", to_string(config.kind), data.train.size(),
@@ -141,8 +154,11 @@ int run_train(const Args& args) {
     for (float r : data.train.rating) sum += r;
     saved.record.rating_mean = sum / static_cast<double>(data.train.size());
     saved.model = std::move(model);
-    // Titles and genres: --items, else the training data's own folder when it has an item file.
-    std::optional<Items> items = args.has("items") ? load_items(args.str("items")) : find_items(data.source);
+    // Titles and genres: --items, else --side-data's, else the training data's own folder when it
+    // has an item file.
+    std::optional<Items> items = args.has("items")       ? load_items(args.str("items"))
+                                 : args.has("side-data") ? find_items(args.str("side-data"))
+                                                         : find_items(data.source);
     size_t described = attach_training_data(saved, data.train, items ? &*items : nullptr, !args.flag("no-history"));
     if (items && described == 0)
       std::printf("warning: none of the %zu items in %s are among the model's items\n", items->size(),
