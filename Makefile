@@ -6,7 +6,7 @@ export COFI_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
 
 COFI := build/dev/bin/cofi
 
-.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-recommend asan clean
+.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-recommend bench-hybrid asan clean
 
 all: build
 
@@ -53,6 +53,10 @@ bench-train: release
 # Batch top-k against the bare matrix product, and fold-in latency (trains its models once).
 bench-recommend: release
 	@bash bench/run_recommend_bench.sh build/release/bin/cofi
+
+# Cold start, warm accuracy and ranking of the hybrid and content models (docs/benchmarks.md).
+bench-hybrid: release
+	@bash bench/hybrid_figures.sh build/release/bin/cofi
 
 clean:
 	rm -rf build
