@@ -55,7 +55,7 @@ void validate(const ModelConfig& config) {
   if (config.kind == ModelKind::content) {
     // No embeddings: a user's vector is their profile over the item features.
     if (config.item_features == 0)
-      throw Error(what + "needs item features (genres, years, tags or a feature file)");
+      throw Error(what + "needs item features (genres, decades, tags or a feature file)");
     if (config.user_features != 0)
       throw Error(what + "uses item features only, found " + std::to_string(config.user_features) +
                   " user features");

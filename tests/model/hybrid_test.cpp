@@ -135,7 +135,7 @@ TEST(HybridConfig, KindsRoundTripAndValidate) {
     validate(content);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "model content: needs item features (genres, years, tags or a feature file)");
+    EXPECT_STREQ(e.what(), "model content: needs item features (genres, decades, tags or a feature file)");
   }
   content.item_features = 4;
   content.user_features = 1;

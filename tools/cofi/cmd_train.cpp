@@ -43,6 +43,10 @@ nlohmann::json settings_json(const Args& args, const ModelConfig& c, const Train
     j["user_features"] = c.user_features;
     j["item_features"] = c.item_features;
     j["features"] = args.str("features");
+    j["feature_weights"] = args.str("feature-weights");
+    j["zip_digits"] = args.count("zip-digits");
+    j["min_tag_items"] = args.count("min-tag-items");
+    if (c.kind == ModelKind::hybrid) j["id_dropout"] = c.id_dropout;
     if (args.has("side-data")) j["side_data"] = args.str("side-data");
     if (args.has("user-features")) j["user_features_file"] = args.str("user-features");
     if (args.has("item-features")) j["item_features_file"] = args.str("item-features");
