@@ -15,6 +15,7 @@ std::optional<BiasExtremes> item_bias_extremes(const SavedModel& m, uint32_t min
   // An item-keyed table of one column other than the item embedding: with one factor, dot's and
   // nn's embedding has one column too and is not a bias.
   const Parameter* bias = nullptr;
+  if (m.model->side_size(Side::item) == 0) return std::nullopt;  // content: items have no tables
   const Parameter* embedding = &m.model->embedding(Side::item);
   for (const auto& p : m.model->parameters())
     if (p.sparse && p.key == RowKey::item && p.cols == 1 && &p != embedding) bias = &p;

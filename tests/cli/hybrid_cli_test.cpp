@@ -86,6 +86,9 @@ TEST(HybridCli, ContentModelAndFeatureErrors) {
   ASSERT_EQ(r.code, 0) << r;
   r = cofi({"recommend", "--model", model, "--user", "1", "-n", "3"});
   ASSERT_EQ(r.code, 0) << r;
+  r = cofi({"explain", "--model", model, "-n", "2", "--components", "2"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("item biases: none (the content model has no bias terms)")) << r;
 
   // Errors: features a content model cannot use, an unknown group, no side data at all.
   r = cofi({"train", "--model", "content", "--data", "ml-100k", "--features", "demographics", "--quiet"});
