@@ -37,9 +37,12 @@ void check_features(const Features& f, size_t rows, const std::string& what) {
                 std::to_string(f.weight.size()) + " weights");
   if (f.offsets.front() != 0 || f.offsets.back() != f.index.size())
     throw Error(what + ": the row offsets do not span the feature entries");
-  for (size_t r = 0; r < f.rows(); ++r) {
+  // Every offset first: a row is read through its offsets only once they are known to lie in
+  // [0, entries] (an offset beyond the entries followed by smaller ones would read past them).
+  for (size_t r = 0; r < f.rows(); ++r)
     if (f.offsets[r] > f.offsets[r + 1])
       throw Error(what + ": row offsets are not ascending at row " + std::to_string(r));
+  for (size_t r = 0; r < f.rows(); ++r) {
     for (uint64_t e = f.offsets[r]; e < f.offsets[r + 1]; ++e) {
       if (f.index[e] >= f.names.size())
         throw Error(what + ": row " + std::to_string(r) + " has feature " + std::to_string(f.index[e]) +

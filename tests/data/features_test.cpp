@@ -233,6 +233,12 @@ TEST(FeatureTables, CheckFeaturesMessages) {
   f.weight = {1.0f};
   f.offsets = {0, 1, 2};
   expect_error([&] { check_features(f, 2, "x"); }, "x: the row offsets do not span the feature entries");
+  // An offset beyond the entries, then back down: caught before any row is read through it.
+  Features g = empty_features({"a"}, 3);
+  g.offsets = {0, 5, 1, 1};
+  g.index = {0};
+  g.weight = {1.0f};
+  expect_error([&] { check_features(g, 3, "x"); }, "x: row offsets are not ascending at row 1");
   f.offsets = {0, 1, 1};
   f.weight = {std::nanf("")};
   expect_error([&] { check_features(f, 2, "x"); },
