@@ -73,5 +73,9 @@ bench-recommend: release
 bench-scale: release
 	@bash bench/run_scale_bench.sh
 
+# Cold start, warm accuracy and ranking of the hybrid and content models (docs/benchmarks.md).
+bench-hybrid: release
+	@bash bench/hybrid_figures.sh build/release/bin/cofi
+
 clean:
 	rm -rf build

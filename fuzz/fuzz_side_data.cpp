@@ -1,5 +1,5 @@
 // libFuzzer target: the side-data readers (movies, links, tags, ml-100k items and users, the .dat
-// files, users.csv). The first byte picks the reader; the rest becomes the file it reads (the
+// files, users.csv, generic feature files). The first byte picks the reader; the rest becomes the file it reads (the
 // readers take paths, so the bytes go through a per-process temporary file). Malformed input must
 // end in cofi::Error, never a crash.
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "cofi/data/features.h"
 #include "cofi/data/side_data.h"
 #include "cofi/error.h"
 
@@ -63,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   write(input, std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   try {
-    switch (data[0] % 9) {
+    switch (data[0] % 10) {
       case 0: cofi::read_movies_csv(input); break;
       case 1: {
         cofi::Items items = cofi::read_movies_csv(movies);
@@ -77,6 +78,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 6: cofi::read_users_dat(input); break;
       case 7: cofi::read_tags_dat(input); break;
       case 8: cofi::read_users_csv(input); break;
+      case 9: {
+        // A table that parses must keep the invariants the models check.
+        cofi::FeatureTable t = cofi::read_feature_file(input);
+        cofi::check_features(t.features, t.size(), "fuzz");
+        break;
+      }
     }
   } catch (const cofi::Error&) {
     // Malformed input: expected.

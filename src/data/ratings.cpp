@@ -30,9 +30,7 @@ Ratings select_rows(const Ratings& from, const std::vector<uint32_t>& rows) {
   return out;
 }
 
-namespace {
-
-IdMap union_of(const IdMap& a, const IdMap& b) {
+IdMap union_ids(const IdMap& a, const IdMap& b) {
   if (a.kind() == IdMap::Kind::integer && b.kind() == IdMap::Kind::integer) {
     std::vector<uint32_t> ids;
     ids.reserve(a.size() + b.size());
@@ -46,6 +44,8 @@ IdMap union_of(const IdMap& a, const IdMap& b) {
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return IdMap::from_sorted_strings(std::move(ids));
 }
+
+namespace {
 
 // `from` with its dense indices rewritten into `users` and `items` (which contain its ids).
 Ratings reindexed(const Ratings& from, const IdMap& users, const IdMap& items) {
@@ -86,7 +86,7 @@ Ratings reindex_into(const Ratings& from, const IdMap& users, const IdMap& items
 }
 
 std::pair<Ratings, Ratings> with_shared_ids(const Ratings& a, const Ratings& b) {
-  IdMap users = union_of(a.users, b.users), items = union_of(a.items, b.items);
+  IdMap users = union_ids(a.users, b.users), items = union_ids(a.items, b.items);
   return {reindexed(a, users, items), reindexed(b, users, items)};
 }
 

@@ -161,6 +161,34 @@ Split random_split(const Ratings& ratings, double valid_pct, uint64_t seed) {
   return from_mask(in_valid);
 }
 
+Split holdout_entities(const Ratings& ratings, Side side, double share, uint64_t seed) {
+  const char* what = side == Side::user ? "cold-user split" : "cold-item split";
+  check_fraction(share, what, "share");
+  checked_rows(ratings, what);
+  const Column<uint32_t>& column = side == Side::user ? ratings.user : ratings.item;
+  // The entities that have ratings (an id map may list more), in index order.
+  uint32_t max_index = 0;
+  for (uint32_t x : column) max_index = std::max(max_index, x);
+  std::vector<uint8_t> rated(size_t{max_index} + 1, 0);
+  for (uint32_t x : column) rated[x] = 1;
+  std::vector<uint32_t> ids;
+  for (uint32_t x = 0; x <= max_index; ++x)
+    if (rated[x]) ids.push_back(x);
+  const auto n = static_cast<uint64_t>(ids.size());
+  const auto cut = static_cast<uint64_t>(std::llround(static_cast<double>(n) * share));
+  const char* plural = side == Side::user ? " users" : " items";
+  if (cut == 0 || cut == n)
+    throw Error(std::string(what) + ": share " + show_number(share) + " of " + std::to_string(n) + plural +
+                " leaves " + (cut == 0 ? "the validation" : "the training") + " set empty");
+  SplitMix64 rng(seed);
+  partial_shuffle(std::span<uint32_t>(ids), cut, rng);
+  std::vector<uint8_t> held(rated.size(), 0);
+  for (size_t k = 0; k < cut; ++k) held[ids[k]] = 1;
+  std::vector<uint8_t> in_valid(ratings.size(), 0);
+  for (size_t r = 0; r < ratings.size(); ++r) in_valid[r] = held[column[r]];
+  return from_mask(in_valid);
+}
+
 Split holdout_fraction_per_user(const Ratings& ratings, double fraction, uint64_t seed) {
   constexpr const char* what = "per-user holdout";
   check_fraction(fraction, what, "fraction");

@@ -89,6 +89,13 @@ std::unique_ptr<Model> with_average_rows(const Model& model) {
     float* last = t.row(f.rows);
     for (uint32_t c = 0; c < f.cols; ++c) last[c] = static_cast<float>(mean[c] / f.rows);
   }
+  // hybrid and content: the rows keep their features; the average rows have none.
+  for (Side side : {Side::user, Side::item}) {
+    Features f = model.features(side);
+    if (f.rows() == 0) continue;
+    f.offsets.push_back(f.offsets.back());
+    out->set_features(side, std::move(f));
+  }
   return out;
 }
 

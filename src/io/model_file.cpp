@@ -50,6 +50,8 @@ std::string section_name(uint32_t tag) {
       return "history";
     case kTagCatalog:
       return "catalog";
+    case kTagFeatures:
+      return "features";
     default:
       break;
   }
@@ -98,7 +100,9 @@ std::string assemble_model_file(const std::vector<RawSection>& sections, uint32_
   return w.take();
 }
 
-void write_config(ByteWriter& w, const ModelConfig& c) {
+uint32_t format_version_for(ModelKind kind) { return uses_features(kind) ? 2 : 1; }
+
+void write_config(ByteWriter& w, const ModelConfig& c, uint32_t version) {
   w.str(to_string(c.kind));
   w.u32(c.n_users);
   w.u32(c.n_items);
@@ -113,11 +117,16 @@ void write_config(ByteWriter& w, const ModelConfig& c) {
   for (float p : c.dropout) w.f32(p);
   w.f32(c.embed_dropout);
   w.u8(c.batch_norm ? 1 : 0);
+  if (version >= 2) {
+    w.u32(c.user_features);
+    w.u32(c.item_features);
+    w.f32(c.id_dropout);
+  }
 }
 
-std::string encode_config_payload(const ModelConfig& config) {
+std::string encode_config_payload(const ModelConfig& config, uint32_t version) {
   ByteWriter w;
-  write_config(w, config);
+  write_config(w, config, version);
   return w.take();
 }
 
@@ -223,14 +232,17 @@ bool read_bool(ByteReader& r, std::string_view what) {
   return v == 1;
 }
 
-ModelConfig read_config(ByteReader& r) {
+ModelConfig read_config(ByteReader& r, uint32_t version) {
   ModelConfig c;
   std::string kind = r.str("model kind");
   try {
     c.kind = parse_model_kind(kind);
   } catch (const Error& e) {
-    r.fail(e.what());  // "unknown model kind "x" (expected dot, dotbias or nn)"
+    r.fail(e.what());  // "unknown model kind "x" (expected dot, dotbias, nn, hybrid or content)"
   }
+  if (format_version_for(c.kind) > version)
+    r.fail("model kind " + quote_token(kind) + " needs format version " +
+           std::to_string(format_version_for(c.kind)) + ", the file is version " + std::to_string(version));
   c.n_users = r.u32("user count");
   c.n_items = r.u32("item count");
   c.user_factors = r.u32("user factors");
@@ -248,6 +260,11 @@ ModelConfig read_config(ByteReader& r) {
   for (auto& p : c.dropout) p = r.f32("dropout probability");
   c.embed_dropout = r.f32("embedding dropout");
   c.batch_norm = read_bool(r, "batch_norm flag");
+  if (version >= 2) {
+    c.user_features = r.u32("user feature count");
+    c.item_features = r.u32("item feature count");
+    c.id_dropout = r.f32("id dropout");
+  }
   expect_consumed(r);
   try {
     validate(c);
@@ -267,7 +284,10 @@ double min_parameter_values(const ModelConfig& c) {
     return static_cast<double>(f == 0 && c.kind == ModelKind::nn ? fastai_embedding_size(n) : f);
   };
   double uf = factors(c.user_factors, c.n_users), itf = factors(c.item_factors, c.n_items);
+  // content: a profile over the item features per user, no item table.
+  if (c.kind == ModelKind::content) return static_cast<double>(c.n_users) * c.item_features;
   double values = static_cast<double>(c.n_users) * uf + static_cast<double>(c.n_items) * itf;
+  if (c.kind == ModelKind::hybrid) values += (static_cast<double>(c.user_features) + c.item_features) * uf;
   if (c.kind == ModelKind::nn) {
     double in = uf + itf;
     for (uint32_t h : c.hidden) {
@@ -523,6 +543,45 @@ Catalog read_catalog(ByteReader& r, const ModelConfig& c) {
   return cat;
 }
 
+// FEAT, per side (users, then items): u64 name count, the names (str), u64 row count (0, or the
+// config's users or items), the row offsets (rows + 1 x u64) when there are rows, u64 entry count,
+// the entries' feature indices (u32) and weights (f32).
+void write_features(ByteWriter& w, const Features& f) {
+  w.u64(f.names.size());
+  for (const auto& n : f.names) w.str(n);
+  w.u64(f.rows());
+  if (f.rows() > 0)
+    for (uint64_t o : f.offsets) w.u64(o);
+  w.u64(f.index.size());
+  for (uint32_t i : f.index) w.u32(i);
+  w.f32s(f.weight.data(), f.weight.size());
+}
+
+Features read_features(ByteReader& r, const char* what) {
+  Features f;
+  const std::string side(what);
+  uint64_t names = r.u64(side + " feature name count");
+  r.need(names, 8, std::to_string(names) + " " + side + " feature names");
+  f.names.resize(names);
+  for (auto& n : f.names) n = r.str(side + " feature name");
+  uint64_t rows = r.u64(side + " feature row count");
+  if (rows > 0) {
+    r.need(rows + 1, 8, std::to_string(rows + 1) + " " + side + " feature row offsets");
+    f.offsets.resize(rows + 1);
+    for (auto& o : f.offsets) o = r.u64(side + " feature row offset");
+  }
+  uint64_t n = r.u64(side + " feature entry count");
+  r.need(n, 8, std::to_string(n) + " " + side + " feature entries");
+  f.index.resize(n);
+  for (auto& i : f.index) i = r.u32(side + " feature index");
+  f.weight.resize(n);
+  r.f32s(f.weight.data(), n, side + " feature weights");
+  // The invariants (offsets span the entries, indices below the names, ...) are checked by
+  // Model::set_features against the config.
+  if (rows == 0 && n != 0) r.fail(side + " features: " + std::to_string(n) + " entries without rows");
+  return f;
+}
+
 }  // namespace
 
 std::vector<RawSection> detail::split_model_file(std::string_view bytes, const std::string& name) {
@@ -546,10 +605,11 @@ std::string encode_model(const SavedModel& m) {
                   " but holds " + std::to_string(p.value.size()) + " values");
   }
 
+  const uint32_t version = format_version_for(c.kind);
   ByteWriter w;
-  begin_file(w, kModelFormatVersion);
+  begin_file(w, version);
   size_t at = begin_section(w, kTagConfig);
-  write_config(w, c);
+  write_config(w, c, version);
   end_section(w, at);
 
   at = begin_section(w, kTagParameters);
@@ -571,6 +631,13 @@ std::string encode_model(const SavedModel& m) {
   at = begin_section(w, kTagRecord);
   write_record(w, m.record);
   end_section(w, at);
+
+  if (uses_features(c.kind)) {
+    at = begin_section(w, kTagFeatures);
+    write_features(w, m.model->features(Side::user));
+    write_features(w, m.model->features(Side::item));
+    end_section(w, at);
+  }
 
   if (!m.history.empty()) {
     if (m.history.n_users() != c.n_users)
@@ -608,7 +675,8 @@ SavedModel decode_model(std::string_view bytes, const std::string& name, ModelFi
   check_checksum(bytes, name, &checksum);
 
   // The sections this build knows, each at most once; unknown ones are skipped.
-  std::optional<SectionView> config_s, params_s, ids_s, record_s, optimizer_s, history_s, catalog_s;
+  std::optional<SectionView> config_s, params_s, ids_s, record_s, optimizer_s, history_s, catalog_s,
+      features_s;
   ModelFileInfo seen;
   seen.version = version;
   seen.bytes = bytes.size();
@@ -637,6 +705,10 @@ SavedModel decode_model(std::string_view bytes, const std::string& name, ModelFi
       case kTagCatalog:
         slot = &catalog_s;
         break;
+      case kTagFeatures:
+        // Version-1 builds skip it; a version-1 file that has one is left as version 1 read it.
+        slot = version >= 2 ? &features_s : nullptr;
+        break;
       default:
         break;
     }
@@ -649,7 +721,7 @@ SavedModel decode_model(std::string_view bytes, const std::string& name, ModelFi
     if (!*s) throw Error(name + ": no '" + section_name(tag) + "' section");
 
   ByteReader cr = section_reader(*config_s, name);
-  ModelConfig config = read_config(cr);
+  ModelConfig config = read_config(cr, version);
   double values = min_parameter_values(config);
   // Every parameter value takes 4 bytes of the file; the slack only keeps this check clear of
   // any future difference between this estimate and the model's own sizes.
@@ -669,6 +741,25 @@ SavedModel decode_model(std::string_view bytes, const std::string& name, ModelFi
     throw Error(name + ": section 'config': " + e.what());
   }
   restore_parameters(*m.model, stored, name);
+  if (uses_features(config.kind)) {
+    if (!features_s) throw Error(name + ": no 'features' section (" + a_model(config.kind) + " needs one)");
+    ByteReader fr = section_reader(*features_s, name);
+    for (Side side : {Side::user, Side::item}) {
+      const char* what = side == Side::user ? "user" : "item";
+      Features f = read_features(fr, what);
+      // content takes item features only: its user part must be empty.
+      if (config.kind == ModelKind::content && side == Side::user) {
+        if (!f.names.empty() || f.rows() != 0) fr.fail("a content model has no user features");
+        continue;
+      }
+      try {
+        m.model->set_features(side, std::move(f));
+      } catch (const Error& e) {
+        fr.fail(e.what());
+      }
+    }
+    expect_consumed(fr);
+  }
 
   ByteReader ir = section_reader(*ids_s, name);
   m.users = read_id_map(ir, "user");

@@ -39,13 +39,14 @@ inline constexpr uint32_t kTagRecord = section_tag("RECD");
 inline constexpr uint32_t kTagOptimizer = section_tag("OPTM");
 inline constexpr uint32_t kTagHistory = section_tag("HIST");
 inline constexpr uint32_t kTagCatalog = section_tag("ITEM");
+inline constexpr uint32_t kTagFeatures = section_tag("FEAT");  // format version 2
 
 // Parameter flags (u8).
 inline constexpr uint8_t kParamTrainable = 1;
 inline constexpr uint8_t kParamSparse = 2;
 
-// "config", "parameters", "id maps", "record", "optimizer state", "history", "catalog"; an unknown tag as its four
-// bytes, quoted.
+// "config", "parameters", "id maps", "record", "optimizer state", "history", "catalog", "features"; an
+// unknown tag as its four bytes, quoted.
 std::string section_name(uint32_t tag);
 
 // CRC-32 (ISO-HDLC, as zlib, zip and PNG compute it) of `bytes`.
@@ -63,7 +64,10 @@ std::string assemble_model_file(const std::vector<RawSection>& sections, uint32_
 // decode_model does on a bad header or framing; does not check the checksum.
 std::vector<RawSection> split_model_file(std::string_view bytes, const std::string& name);
 
-// The config section's payload.
-std::string encode_config_payload(const ModelConfig& config);
+// The config section's payload as format `version` lays it out (2 adds the feature counts).
+std::string encode_config_payload(const ModelConfig& config, uint32_t version = 1);
+
+// The lowest format version that can hold a model of this kind: 1, or 2 for hybrid and content.
+uint32_t format_version_for(ModelKind kind);
 
 }  // namespace cofi::detail

@@ -23,8 +23,59 @@ std::unique_ptr<Model> Model::create(const ModelConfig& config, uint64_t seed) {
       if (resolved.item_factors == 0) resolved.item_factors = fastai_embedding_size(resolved.n_items);
       return model_detail::make_nn_model(resolved, seed);
     }
+    case ModelKind::hybrid:
+      return model_detail::make_hybrid_model(config, seed);
+    case ModelKind::content:
+      return model_detail::make_content_model(config);
   }
   throw Error("model: unknown kind " + std::to_string(static_cast<int>(config.kind)));
+}
+
+namespace {
+
+// Placeholder names "feature 0", "feature 1", ... until set_features gives the real ones.
+Features placeholder_features(uint32_t names, uint32_t rows) {
+  std::vector<std::string> v(names);
+  for (uint32_t k = 0; k < names; ++k) v[k] = "feature " + std::to_string(k);
+  return empty_features(std::move(v), rows);
+}
+
+}  // namespace
+
+Model::Model(ModelConfig config) : config_(std::move(config)) {
+  if (!uses_features(config_.kind)) return;
+  if (config_.kind == ModelKind::hybrid)
+    user_features_ = placeholder_features(config_.user_features, config_.n_users);
+  item_features_ = placeholder_features(config_.item_features, config_.n_items);
+}
+
+void Model::set_features(Side side, Features features) {
+  const char* what = side == Side::user ? "user" : "item";
+  const std::string prefix = std::string("model ") + to_string(config_.kind) + ": " + what + " features";
+  const bool takes =
+      config_.kind == ModelKind::hybrid || (config_.kind == ModelKind::content && side == Side::item);
+  if (!takes) throw Error(prefix + ": this kind takes none");
+  const uint32_t vocabulary = side == Side::user ? config_.user_features : config_.item_features;
+  if (features.names.size() != vocabulary)
+    throw Error(prefix + ": " + std::to_string(features.names.size()) + " names, the config says " +
+                std::to_string(vocabulary));
+  check_features(features, side == Side::user ? config_.n_users : config_.n_items, prefix);
+  (side == Side::user ? user_features_ : item_features_) = std::move(features);
+}
+
+void Model::feature_vector(Side side, std::span<const uint32_t> /*index*/, std::span<const float> /*weight*/,
+                           float* out) const {
+  std::fill(out, out + side_size(side), 0.0f);
+}
+
+size_t Model::representation_size(Side side) const { return embedding(side).cols; }
+
+void Model::representation(Side side, uint32_t row, float* out) const {
+  const Parameter& e = embedding(side);
+  if (row >= e.rows)
+    throw Error(std::string(side == Side::user ? "user" : "item") + " row " + std::to_string(row) +
+                " is outside the model's " + std::to_string(e.rows));
+  std::copy(e.row(row), e.row(row) + e.cols, out);
 }
 
 size_t Model::side_size(Side side) const {
@@ -39,11 +90,19 @@ void Model::side_vector(Side side, uint32_t row, float* out) const {
   if (row >= rows)
     throw Error(std::string(side == Side::user ? "user" : "item") + " index " + std::to_string(row) +
                 " is outside the model's " + std::to_string(rows));
+  float* const start = out;
   for (const auto& p : params_)
     if (p.sparse && p.key == row_key(side)) {
       std::copy(p.row(row), p.row(row) + p.cols, out);
       out += p.cols;
     }
+  // hybrid: plus what the row's features contribute.
+  const Features& f = features(side);
+  if (config_.kind == ModelKind::hybrid && f.rows() > 0 && !f.index_of(row).empty()) {
+    std::vector<float> part(side_size(side));
+    feature_vector(side, f.index_of(row), f.weight_of(row), part.data());
+    for (size_t k = 0; k < part.size(); ++k) start[k] += part[k];
+  }
 }
 
 const Parameter& Model::embedding(Side side) const {
@@ -51,8 +110,8 @@ const Parameter& Model::embedding(Side side) const {
     if (p.sparse && p.key == row_key(side) && p.cols > 1) return p;
   for (const auto& p : params_)  // an embedding of size 1
     if (p.sparse && p.key == row_key(side)) return p;
-  COFI_ASSERT(false && "every model has an embedding per side");
-  return params_.front();
+  throw Error(std::string("model ") + to_string(config_.kind) + " has no " +
+              (side == Side::user ? "user" : "item") + " embedding");
 }
 
 void Model::score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end,

@@ -74,5 +74,7 @@ class DotProductModel final : public Model {
 std::unique_ptr<Model> make_dot_model(const ModelConfig& config, uint64_t seed);
 std::unique_ptr<Model> make_dotbias_model(const ModelConfig& config, uint64_t seed);
 std::unique_ptr<Model> make_nn_model(const ModelConfig& config, uint64_t seed);
+std::unique_ptr<Model> make_hybrid_model(const ModelConfig& config, uint64_t seed);
+std::unique_ptr<Model> make_content_model(const ModelConfig& config);
 
 }  // namespace cofi::model_detail

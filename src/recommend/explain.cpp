@@ -15,14 +15,21 @@ std::optional<BiasExtremes> item_bias_extremes(const SavedModel& m, uint32_t min
   // An item-keyed table of one column other than the item embedding: with one factor, dot's and
   // nn's embedding has one column too and is not a bias.
   const Parameter* bias = nullptr;
+  if (m.model->side_size(Side::item) == 0) return std::nullopt;  // content: items have no tables
   const Parameter* embedding = &m.model->embedding(Side::item);
   for (const auto& p : m.model->parameters())
     if (p.sparse && p.key == RowKey::item && p.cols == 1 && &p != embedding) bias = &p;
   if (!bias) return std::nullopt;
   const auto& counts = m.catalog.rating_counts;
+  // The bias is the last entry of an item's vector (dotbias: the table's value; hybrid: plus what
+  // the item's features add to it).
+  std::vector<float> vec(m.model->side_size(Side::item));
   std::vector<std::pair<float, uint32_t>> eligible;
   for (uint32_t i = 0; i < bias->rows; ++i)
-    if (counts.empty() || counts[i] >= min_ratings) eligible.push_back({bias->value[i], i});
+    if (counts.empty() || counts[i] >= min_ratings) {
+      m.model->side_vector(Side::item, i, vec.data());
+      eligible.push_back({vec.back(), i});
+    }
   BiasExtremes out;
   out.eligible = eligible.size();
   const size_t k = std::min(n, eligible.size());
@@ -55,18 +62,21 @@ std::vector<uint32_t> most_rated_items(const Catalog& catalog, size_t n) {
 }
 
 ItemPca item_pca(const Model& model, std::span<const uint32_t> items, size_t components) {
-  const Parameter& e = model.embedding(Side::item);
-  const auto k = static_cast<Eigen::Index>(e.cols);
+  const size_t dims = model.representation_size(Side::item);
+  const auto k = static_cast<Eigen::Index>(dims);
   if (items.size() < 2) throw Error("pca: needs at least 2 items, found " + std::to_string(items.size()));
-  if (components < 1 || components > e.cols)
-    throw Error("pca: components must be 1.." + std::to_string(e.cols) + ", found " +
+  if (components < 1 || components > dims)
+    throw Error("pca: components must be 1.." + std::to_string(dims) + ", found " +
                 std::to_string(components));
   const auto n = static_cast<Eigen::Index>(items.size());
   Eigen::MatrixXd x(n, k);
+  std::vector<float> rep(dims);
   for (Eigen::Index r = 0; r < n; ++r) {
     const uint32_t row = items[static_cast<size_t>(r)];
-    if (row >= e.rows) throw Error("pca: item row " + std::to_string(row) + " is outside the model");
-    for (Eigen::Index f = 0; f < k; ++f) x(r, f) = e.row(row)[f];
+    if (row >= model.config().n_items)
+      throw Error("pca: item row " + std::to_string(row) + " is outside the model");
+    model.representation(Side::item, row, rep.data());
+    for (Eigen::Index f = 0; f < k; ++f) x(r, f) = rep[static_cast<size_t>(f)];
   }
   x.rowwise() -= x.colwise().mean();
   // The right singular vectors of x are the eigenvectors of x^T x (k x k, cheap for any n).
@@ -92,7 +102,7 @@ ItemPca item_pca(const Model& model, std::span<const uint32_t> items, size_t com
 
 std::vector<Contribution> explain_prediction(const Model& model, const float* user_vector,
                                              std::span<const uint32_t> rated, std::span<const float> ratings,
-                                             uint32_t item, double l2) {
+                                             uint32_t item, double l2, const float* prior) {
   COFI_ASSERT(rated.size() == ratings.size());
   const size_t d = model.side_size(Side::user);
   const size_t n = rated.size();
@@ -109,8 +119,10 @@ std::vector<Contribution> explain_prediction(const Model& model, const float* us
   const Eigen::VectorXd ji =
       Eigen::Map<const Eigen::VectorXf>(item_jac.data(), static_cast<Eigen::Index>(d)).cast<double>();
   const Eigen::VectorXd t = a.ldlt().solve(ji);
-  const Eigen::VectorXd x =
+  // The part the ratings explain: the vector minus the prior its ridge pulls toward.
+  Eigen::VectorXd x =
       Eigen::Map<const Eigen::VectorXf>(user_vector, static_cast<Eigen::Index>(d)).cast<double>();
+  if (prior) x -= Eigen::Map<const Eigen::VectorXf>(prior, static_cast<Eigen::Index>(d)).cast<double>();
   std::vector<Contribution> out(n);
   for (size_t r = 0; r < n; ++r) {
     const auto row = j.row(static_cast<Eigen::Index>(r));

@@ -71,8 +71,9 @@ std::vector<Recommendation> Recommender::for_user(uint32_t user, const Recommend
   return std::move(for_users(std::span<const uint32_t>(&user, 1), one).front());
 }
 
-Newcomer Recommender::fold_in(std::span<const uint32_t> items, std::span<const float> ratings) const {
-  COFI_ASSERT(items.size() == ratings.size());
+Newcomer Recommender::fold_in(std::span<const uint32_t> items, std::span<const float> ratings,
+                              std::span<const uint32_t> features, std::span<const float> weights) const {
+  COFI_ASSERT(items.size() == ratings.size() && features.size() == weights.size());
   const uint32_t n_items = m_.model->config().n_items;
   // Sort by item (stable: the last of a repeated item wins, as everywhere else in cofi).
   std::vector<size_t> order(items.size());
@@ -90,6 +91,15 @@ Newcomer Recommender::fold_in(std::span<const uint32_t> items, std::span<const f
   }
   FoldInOptions fo;
   fo.l2 = l2_;
+  const Model& model = *m_.model;
+  who.prior.assign(model.side_size(Side::user), 0.0f);
+  if (!features.empty()) {
+    if (model.config().kind != ModelKind::hybrid)
+      throw Error(std::string("recommend: user features need a hybrid model; this one is ") +
+                  to_string(model.config().kind));
+    model.feature_vector(Side::user, features, weights, who.prior.data());
+    fo.prior = who.prior;
+  }
   who.fit = cofi::fold_in(*m_.model, Side::user, who.items.data(), who.ratings.data(), who.items.size(), fo);
   return who;
 }

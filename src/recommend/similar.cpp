@@ -11,34 +11,39 @@ namespace cofi {
 
 std::vector<std::pair<float, uint32_t>> most_similar(const Model& model, Side side, uint32_t row, size_t n,
                                                      const std::vector<uint8_t>& allowed, unsigned threads) {
-  const Parameter& e = model.embedding(side);
-  if (row >= e.rows)
+  const uint32_t rows = side == Side::user ? model.config().n_users : model.config().n_items;
+  if (row >= rows)
     throw Error(std::string(side == Side::user ? "user" : "item") + " row " + std::to_string(row) +
-                " is outside the model's " + std::to_string(e.rows));
-  if (!allowed.empty() && allowed.size() != e.rows)
+                " is outside the model's " + std::to_string(rows));
+  if (!allowed.empty() && allowed.size() != rows)
     throw Error("similar: the filter has " + std::to_string(allowed.size()) + " entries for " +
-                std::to_string(e.rows) + " rows");
-  // 1 / |row| per row once; a zero row gets NaN, which the ranker never ranks.
-  std::vector<float> inv_norm(e.rows);
-  for (uint32_t r = 0; r < e.rows; ++r) {
+                std::to_string(rows) + " rows");
+  // Every row's representation (rows x dims: the embedding table's size for dot, dotbias and nn),
+  // and 1 / |row| per row once; a zero row gets NaN, which the ranker never ranks.
+  const size_t dims = model.representation_size(side);
+  std::vector<float> reps(static_cast<size_t>(rows) * dims);
+  std::vector<float> inv_norm(rows);
+  for (uint32_t r = 0; r < rows; ++r) {
+    float* v = reps.data() + static_cast<size_t>(r) * dims;
+    model.representation(side, r, v);
     double s = 0;
-    for (uint32_t f = 0; f < e.cols; ++f) s += static_cast<double>(e.row(r)[f]) * e.row(r)[f];
+    for (size_t f = 0; f < dims; ++f) s += static_cast<double>(v[f]) * v[f];
     inv_norm[r] = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : std::nanf("");
   }
-  const float* q = e.row(row);
+  const float* q = reps.data() + static_cast<size_t>(row) * dims;
   const float q_inv = inv_norm[row];
   RankRequest req;
   req.queries = 1;
-  req.items = e.rows;
+  req.items = rows;
   req.k = n;
   req.allowed = &allowed;
   req.threads = threads;
   req.tile = 8192;
   req.score = [&](size_t, size_t, uint32_t begin, uint32_t end, float* out) {
     for (uint32_t r = begin; r < end; ++r) {
-      const float* v = e.row(r);
+      const float* v = reps.data() + static_cast<size_t>(r) * dims;
       float dot = 0;
-      for (uint32_t f = 0; f < e.cols; ++f) dot += q[f] * v[f];
+      for (size_t f = 0; f < dims; ++f) dot += q[f] * v[f];
       out[r - begin] = dot * q_inv * inv_norm[r];
     }
   };

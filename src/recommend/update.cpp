@@ -61,8 +61,12 @@ Ratings concat(const Ratings& a, const Ratings& b) {
 SavedModel update_model(const SavedModel& old, const Ratings& ratings, const Items* items,
                         const UpdateOptions& o, UpdateReport* report, const TrainCallbacks& callbacks) {
   if (old.history.empty())
+    throw Error("update: the model file has no training history to replay (it was trained with --no-history)");
+  // New rows of these kinds would need their side data too; retraining with it is the way.
+  if (uses_features(old.model->config().kind))
     throw Error(
-        "update: the model file has no training history to replay (it was trained with --no-history)");
+        std::string("update: a ") + to_string(old.model->config().kind) +
+        " model cannot be updated yet (its new users and items would need their features); retrain it");
   if (ratings.size() == 0) throw Error("update: no new ratings");
   if (!(o.replay >= 0)) throw Error("update: replay must be 0 or more");
   UpdateReport rep;

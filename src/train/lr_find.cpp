@@ -36,6 +36,8 @@ size_t valley_index(const std::vector<double>& losses) {
 
 LrFindResult lr_find(Model& model, const Ratings& train, const LrFindConfig& config) {
   if (train.size() == 0) throw Error("no training ratings");
+  if (model.config().kind == ModelKind::content)
+    throw Error("a content model has no learning rate: it is fitted in closed form");
   if (config.num_it < 10) throw Error("the learning-rate finder needs at least 10 iterations");
   std::vector<Parameter> saved = model.parameters();
 
@@ -97,7 +99,8 @@ LrFindResult lr_find(Model& model, const Ratings& train, const LrFindConfig& con
     lo = 0;
     hi = out.lrs.size();
   }
-  std::vector<double> lrs(out.lrs.begin() + static_cast<std::ptrdiff_t>(lo), out.lrs.begin() + static_cast<std::ptrdiff_t>(hi));
+  std::vector<double> lrs(out.lrs.begin() + static_cast<std::ptrdiff_t>(lo),
+                          out.lrs.begin() + static_cast<std::ptrdiff_t>(hi));
   std::vector<double> losses(out.smoothed.begin() + static_cast<std::ptrdiff_t>(lo),
                              out.smoothed.begin() + static_cast<std::ptrdiff_t>(hi));
   if (lrs.empty()) throw Error("the learning-rate finder stopped before it could suggest a rate");

@@ -8,6 +8,7 @@
 #include "cofi/error.h"
 #include "cofi/parallel.h"
 #include "cofi/random.h"
+#include "cofi/train/content.h"
 
 namespace cofi {
 
@@ -61,6 +62,16 @@ std::vector<EpochResult> fit(Model& model, const Ratings& train, const Ratings* 
   if (config.batch_size == 0) throw Error("batch size must be at least 1");
   check_indices(model, train, "training");
   if (valid) check_indices(model, *valid, "validation");
+  if (model.config().kind == ModelKind::content) {
+    // Fitted in closed form: one pass, reported as one epoch.
+    ContentFitOptions co;
+    co.threads = config.threads;
+    std::vector<EpochResult> results{fit_content(model, train, valid, co)};
+    if (callbacks.on_epoch) callbacks.on_epoch(results.front());
+    // Nothing to resume: the run is finished whatever its epochs were.
+    if (state) state->progress.epochs_done = config.epochs;
+    return results;
+  }
 
   const size_t n = train.size();
   const RunSteps steps = run_steps(n, config);

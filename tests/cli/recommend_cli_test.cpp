@@ -326,7 +326,7 @@ TEST_F(RecommendCli, UnknownUserAndModes) {
   EXPECT_EQ(r.code, 1) << r;
   EXPECT_EQ(r.err, "cofi: error: user \"944\" is not in the model (its 943 user ids run from 1 to 943)\n");
   const std::string modes =
-      "cofi: error: give one of --user ID, --users all|FILE, or --rate/--ratings-file for a new user\n";
+      "cofi: error: give one of --user ID, --users all|FILE, or --rate/--ratings-file/--attributes for a new user\n";
   r = run({"recommend"});
   EXPECT_EQ(r.code, 1) << r;
   EXPECT_EQ(r.err, modes);

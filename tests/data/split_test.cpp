@@ -525,3 +525,52 @@ TEST(SplitRealData, MlLatestSmallFiveFoldsCoverEveryRow) {
 }
 
 }  // namespace
+
+// ---- cold start: whole users or items held out ----
+
+TEST(HoldoutEntities, HoldsOutWholeUsersAndItemsDeterministically) {
+  Ratings r = synthetic(2000);
+  for (cofi::Side side : {cofi::Side::user, cofi::Side::item}) {
+    const auto& column = side == cofi::Side::user ? r.user : r.item;
+    std::vector<uint8_t> present(20000, 0);
+    size_t n = 0;
+    for (uint32_t x : column) n += !present[x]++;
+    Split s = cofi::holdout_entities(r, side, 0.2, 7);
+    EXPECT_EQ(s.train.size() + s.valid.size(), r.size());
+    EXPECT_TRUE(std::is_sorted(s.train.begin(), s.train.end()));
+    EXPECT_TRUE(std::is_sorted(s.valid.begin(), s.valid.end()));
+    // No entity is on both sides, and round(n * 0.2) are held out.
+    std::vector<uint8_t> in_train(20000, 0), in_valid(20000, 0);
+    for (uint32_t row : s.train) in_train[column[row]] = 1;
+    for (uint32_t row : s.valid) in_valid[column[row]] = 1;
+    size_t held = 0;
+    for (size_t x = 0; x < in_train.size(); ++x) {
+      EXPECT_FALSE(in_train[x] && in_valid[x]) << x;
+      held += in_valid[x];
+    }
+    EXPECT_EQ(held, static_cast<size_t>(std::llround(static_cast<double>(n) * 0.2)));
+    // The same seed, the same split; another seed, another.
+    Split again = cofi::holdout_entities(r, side, 0.2, 7);
+    EXPECT_EQ(again.valid, s.valid);
+    EXPECT_NE(cofi::holdout_entities(r, side, 0.2, 8).valid, s.valid);
+  }
+}
+
+TEST(HoldoutEntities, BadSharesAreErrors) {
+  Ratings r = make_ratings({0, 0, 1, 1}, {0, 1, 0, 1});
+  auto message = [&](cofi::Side side, double share) {
+    try {
+      cofi::holdout_entities(r, side, share, 1);
+    } catch (const cofi::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(message(cofi::Side::user, 0.0),
+            "cold-user split: share must be between 0 and 1 (exclusive), got 0");
+  EXPECT_EQ(message(cofi::Side::item, 0.1),
+            "cold-item split: share 0.1 of 2 items leaves the validation set empty");
+  EXPECT_EQ(message(cofi::Side::user, 0.9),
+            "cold-user split: share 0.9 of 2 users leaves the training set empty");
+  EXPECT_EQ(message(cofi::Side::user, 0.5), "(no error)");
+}

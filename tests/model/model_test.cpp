@@ -191,7 +191,7 @@ TEST(ModelConfigTest, UnknownKindListsTheKinds) {
     parse_model_kind("DotBias");
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "unknown model kind \"DotBias\" (expected dot, dotbias or nn)");
+    EXPECT_STREQ(e.what(), "unknown model kind \"DotBias\" (expected dot, dotbias, nn, hybrid or content)");
   }
 }
 

@@ -95,6 +95,9 @@ int run_data_split(const Args& args) {
       s = holdout_fraction_per_user(d.ratings, args.number("fraction"), seed);
     } else if (method == "user-count") {
       s = holdout_count_per_user(d.ratings, static_cast<uint32_t>(args.count("count")), seed);
+    } else if (method == "cold-users" || method == "cold-items") {
+      s = holdout_entities(d.ratings, method == "cold-users" ? Side::user : Side::item,
+                           args.number("valid-pct"), seed);
     } else if (method == "temporal") {
       if (args.has("cutoff") == args.has("last-n"))
         throw Error("--method temporal needs exactly one of --cutoff TIME or --last-n N");
@@ -102,8 +105,9 @@ int run_data_split(const Args& args) {
                              : temporal_last_n(d.ratings, static_cast<uint32_t>(args.count("last-n")));
     } else {
       throw Error(
-          "option --method: expected random, user-fraction, user-count, temporal, kfold or predefined, "
-          "found " +
+          "option --method: expected random, user-fraction, user-count, cold-users, cold-items, temporal, "
+          "kfold or "
+          "predefined, found " +
           quote_token(method));
     }
     describe(method.c_str(), s.train.size(), s.valid.size());

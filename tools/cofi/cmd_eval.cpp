@@ -3,11 +3,16 @@
 #include <cstdio>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "cofi/atomic_file.h"
 #include "cofi/error.h"
+#include "cofi/eval/cold_start.h"
 #include "cofi/eval/rating_metrics.h"
 #include "cofi/io/model_file.h"
 #include "cofi/recommend/ranking_eval.h"
 #include "commands_impl.h"
+#include "plot_svg.h"
 #include "text_format.h"
 
 namespace cofi::cli {
@@ -24,6 +29,43 @@ void print_row(const char* name, const ErrorStats& s) {
 void print_ranking_row(const char* name, const RankingMetrics& r) {
   std::printf("%-12s%10.4f%10.4f%10.4f%10.4f%10.4f%10.4f%10.4f\n", name, r.precision, r.recall, r.ndcg, r.map,
               r.mrr, r.hit_rate, r.coverage);
+}
+
+nlohmann::json stats_json(const ErrorStats& s) {
+  return {{"n", s.n}, {"mse", s.mse}, {"rmse", s.rmse}, {"mae", s.mae}};
+}
+
+// The cold-start table: RMSE by which sides of a pair have training ratings, beside the baselines.
+nlohmann::json print_cold_start(const ColdStartReport& c) {
+  std::printf("\ncold start: %s test users and %s test items have no training ratings\n",
+              with_commas(c.cold_user_count).c_str(), with_commas(c.cold_item_count).c_str());
+  std::printf("%-12s%12s%10s%13s%11s%15s\n", "RMSE", "ratings", "model", "global mean", "bias only",
+              "feature group");
+  nlohmann::json j;
+  const struct {
+    const char* name;
+    const ColdStartRow& row;
+    bool groups;
+  } rows[] = {{"warm", c.warm, true},
+              {"cold users", c.cold_users, c.user_groups},
+              {"cold items", c.cold_items, c.item_groups},
+              {"both cold", c.both_cold, c.user_groups || c.item_groups}};
+  for (const auto& r : rows) {
+    if (r.row.model.n == 0) continue;
+    char group[32] = "-";
+    if (r.groups) std::snprintf(group, sizeof group, "%.4f", r.row.feature_group.rmse);
+    std::printf("%-12s%12s%10.4f%13.4f%11.4f%15s\n", r.name, with_commas(r.row.model.n).c_str(),
+                r.row.model.rmse, r.row.global_mean.rmse, r.row.bias_only.rmse, group);
+    nlohmann::json row = {{"model", stats_json(r.row.model)},
+                          {"global_mean", stats_json(r.row.global_mean)},
+                          {"bias_only", stats_json(r.row.bias_only)}};
+    if (r.groups) row["feature_group"] = stats_json(r.row.feature_group);
+    j[r.name] = row;
+  }
+  std::printf(
+      "(bias only: the item's bias for a cold user, the user's for a cold item; feature group: the mean "
+      "rating of the cold side's feature group; warm pairs: bias only)\n");
+  return j;
 }
 
 int run_ranking(const Args& args, const SavedModel& m, const Dataset& test) {
@@ -61,6 +103,7 @@ int run_ranking(const Args& args, const SavedModel& m, const Dataset& test) {
 }  // namespace
 
 int run_eval(const Args& args) {
+  check_writable(args, {"metrics"});  // before the work, not after it
   const std::string model_path = args.str("model");
   SavedModel m = load_model(model_path);
   const ModelConfig& c = m.model->config();
@@ -91,7 +134,17 @@ int run_eval(const Args& args) {
         "fallback  %s ratings by the average user or item, %s by the mean rating %.4f (both unseen)\n",
         with_commas(r.fallback.n - r.both_unseen).c_str(), with_commas(r.both_unseen).c_str(),
         m.record.rating_mean);
+  nlohmann::json metrics = {{"model", model_path},          {"kind", to_string(c.kind)},
+                            {"test", test.ratings_path},    {"all", stats_json(r.all)},
+                            {"known", stats_json(r.known)}, {"fallback", stats_json(r.fallback)}};
+  // Pairs whose user or item has no training ratings: the cold-start table.
+  if (!m.history.empty()) {
+    ColdStartReport cold = evaluate_cold_start(m, test.ratings, static_cast<unsigned>(args.count("threads")));
+    if (cold.cold_users.model.n + cold.cold_items.model.n + cold.both_cold.model.n > 0)
+      metrics["cold_start"] = print_cold_start(cold);
+  }
   std::printf("\nscored in %.3f s\n", secs);
+  if (args.has("metrics")) write_file_atomically(args.str("metrics"), metrics.dump(2) + "\n");
   return 0;
 }
 

@@ -45,7 +45,15 @@ int run_explain(const Args& args) {
     items.resize(c.n_items);
     std::iota(items.begin(), items.end(), 0u);
   }
-  const size_t components = std::min<size_t>(args.count("components"), m.model->embedding(Side::item).cols);
+  // A content model's representations are TF-IDF profiles as wide as its vocabulary; the
+  // covariance's eigen decomposition grows with its cube.
+  const size_t dims = m.model->representation_size(Side::item);
+  if (dims > 2000) {
+    std::printf("principal components: left out (%s-dimensional item representations)\n",
+                with_commas(dims).c_str());
+    return 0;
+  }
+  const size_t components = std::min<size_t>(args.count("components"), dims);
   ItemPca pca = item_pca(*m.model, items, components);
   std::printf("principal components of the item factors (%s most-rated items)\n",
               with_commas(items.size()).c_str());

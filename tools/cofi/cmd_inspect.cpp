@@ -68,10 +68,24 @@ int run_inspect(const Args& args) {
   std::printf("kind         %s\n", to_string(c.kind));
   std::printf("users        %s (ids: %s)\n", with_commas(c.n_users).c_str(), id_kind(m.users));
   std::printf("items        %s (ids: %s)\n", with_commas(c.n_items).c_str(), id_kind(m.items));
-  if (c.user_factors == c.item_factors)
+  if (c.kind == ModelKind::content)
+    std::printf("factors      none (profiles over the item features)\n");
+  else if (c.user_factors == c.item_factors)
     std::printf("factors      %u\n", c.user_factors);
   else
     std::printf("factors      %u (users), %u (items)\n", c.user_factors, c.item_factors);
+  // hybrid and content: the feature vocabularies, and how many rows have features.
+  for (Side side : {Side::user, Side::item}) {
+    const Features& f = m.model->features(side);
+    if (f.names.empty()) continue;
+    size_t with = 0;
+    for (size_t r = 0; r < f.rows(); ++r) with += !f.index_of(r).empty();
+    std::string sample;
+    for (size_t k = 0; k < f.names.size() && k < 4; ++k) sample += (k ? ", " : "") + f.names[k];
+    std::printf("%-13s%s (%s, ...); %s of %s rows have some\n",
+                side == Side::user ? "user feats" : "item feats", with_commas(f.names.size()).c_str(),
+                sample.c_str(), with_commas(with).c_str(), with_commas(f.rows()).c_str());
+  }
   if (c.kind == ModelKind::nn) {
     std::printf("hidden       %s\n", c.hidden.empty() ? "none" : joined(c.hidden).c_str());
     std::printf("dropout      %s; embeddings %g\n", c.dropout.empty() ? "none" : joined(c.dropout).c_str(),

@@ -4,6 +4,7 @@
 #include "cofi/atomic_file.h"
 #include "cofi/train/lr_find.h"
 #include "commands_impl.h"
+#include "feature_options.h"
 #include "plot_svg.h"
 #include "train_options.h"
 
@@ -13,6 +14,7 @@ int run_lr_find(const Args& args) {
   check_writable(args, {"plot"});
   TrainData data = load_train_data(args);
   ModelConfig config = model_config_from(args, data.train);
+  ModelFeatures features = prepare_features(args, data, config);
   TrainConfig tc = train_config_from(args);
   LrFindConfig lc;
   lc.start_lr = args.number("start-lr");
@@ -24,6 +26,7 @@ int run_lr_find(const Args& args) {
   lc.optimizer = tc.optimizer;
   lc.mom = tc.schedule.mom;
   auto model = Model::create(config, tc.seed);
+  apply_features(*model, std::move(features), data.train);
   LrFindResult r = lr_find(*model, data.train, lc);
 
   std::printf("%zu iterations from %g to %g%s\n", r.lrs.size(), lc.start_lr, r.lrs.back(),

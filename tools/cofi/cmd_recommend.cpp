@@ -79,16 +79,40 @@ void read_rate_file(const SavedModel& m, const std::string& path, std::vector<ui
   if (items.empty()) throw Error(Location{path, 0, {}}, "no ratings in the file");
 }
 
+// "gender=F,age=25-34" as indices into the model's user feature vocabulary (hybrid).
+std::vector<uint32_t> parse_attributes(const SavedModel& m, const std::string& text) {
+  const Features& f = m.model->features(Side::user);
+  if (m.model->config().kind != ModelKind::hybrid || f.names.empty())
+    throw Error(std::string("--attributes: the model has no user features (a ") +
+                to_string(m.model->config().kind) +
+                " model; train a hybrid with demographics or --user-features)");
+  std::vector<uint32_t> out;
+  std::istringstream in(text);
+  for (std::string name; std::getline(in, name, ',');) {
+    if (name.empty()) continue;
+    const int64_t k = f.find(name);
+    if (k < 0) {
+      std::string known;
+      for (size_t j = 0; j < f.names.size() && j < 12; ++j) known += (j ? ", " : "") + f.names[j];
+      throw Error("--attributes: the model has no user feature " + quote_token(name) + " (it has " +
+                  with_commas(f.names.size()) + ": " + known + (f.names.size() > 12 ? ", ..." : "") + ")");
+    }
+    if (std::find(out.begin(), out.end(), static_cast<uint32_t>(k)) == out.end())
+      out.push_back(static_cast<uint32_t>(k));
+  }
+  return out;
+}
+
 void print_list(const SavedModel& m, const std::vector<Recommendation>& recs, const Recommender& rec,
                 const float* user_vector, std::span<const uint32_t> rated, std::span<const float> ratings,
-                bool why) {
+                bool why, const float* prior = nullptr) {
   std::printf("%-5s %-9s %-8s %s\n", "rank", "predicted", "item", item_column_header(m));
   for (size_t r = 0; r < recs.size(); ++r) {
     const uint32_t i = recs[r].item;
     std::printf("%-5zu %-9.2f %-8s %s\n", r + 1, recs[r].prediction, m.items.raw(i).c_str(),
                 item_column(m, i).c_str());
     if (!why || rated.empty()) continue;
-    auto parts = explain_prediction(*m.model, user_vector, rated, ratings, i, rec.fold_in_l2());
+    auto parts = explain_prediction(*m.model, user_vector, rated, ratings, i, rec.fold_in_l2(), prior);
     std::string line;
     for (size_t k = 0; k < parts.size() && k < 3 && parts[k].effect > 0; ++k) {
       char buf[64];
@@ -165,10 +189,12 @@ int run_recommend(const Args& args) {
   options.item_bias = !args.flag("no-item-bias");
   options.allowed = item_filter(m, args);
   options.threads = static_cast<unsigned>(args.count("threads"));
-  const int modes = args.has("user") + args.has("users") + (args.has("rate") || args.has("ratings-file"));
+  const bool newcomer = args.has("rate") || args.has("ratings-file") || args.has("attributes");
+  const int modes = args.has("user") + args.has("users") + newcomer;
   if (modes != 1)
-    throw Error("give one of --user ID, --users all|FILE, or --rate/--ratings-file for a new user");
-  if (options.exclude_rated && m.history.empty() && !args.has("rate") && !args.has("ratings-file"))
+    throw Error(
+        "give one of --user ID, --users all|FILE, or --rate/--ratings-file/--attributes for a new user");
+  if (options.exclude_rated && m.history.empty() && !newcomer)
     std::fprintf(stderr, "note: the model has no training history, so rated items cannot be left out\n");
   if (args.has("users")) return run_batch(m, rec, args, options);
 
@@ -194,14 +220,19 @@ int run_recommend(const Args& args) {
   std::vector<float> ratings;
   if (args.has("rate")) parse_rate(m, args.str("rate"), items, ratings);
   if (args.has("ratings-file")) read_rate_file(m, args.str("ratings-file"), items, ratings);
+  std::vector<uint32_t> features;
+  if (args.has("attributes")) features = parse_attributes(m, args.str("attributes"));
+  const std::vector<float> weights(features.size(), 1.0f);
   auto t0 = std::chrono::steady_clock::now();
-  Newcomer who = rec.fold_in(items, ratings);
+  Newcomer who = rec.fold_in(items, ratings, features, weights);
   auto recs = rec.for_newcomer(who, options);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
-      "top %zu for a new user with %zu ratings (fold-in: %d steps, fit RMSE %.3f, l2 %.3g; %.2f ms)\n\n",
-      options.n, who.items.size(), who.fit.iterations, who.fit.train_rmse, rec.fold_in_l2(), ms);
-  print_list(m, recs, rec, who.fit.vector.data(), who.items, who.ratings, args.flag("why"));
+      "top %zu for a new user with %zu ratings%s (fold-in: %d steps, fit RMSE %.3f, l2 %.3g; %.2f ms)\n\n",
+      options.n, who.items.size(),
+      features.empty() ? "" : (" and " + std::to_string(features.size()) + " attributes").c_str(),
+      who.fit.iterations, who.fit.train_rmse, rec.fold_in_l2(), ms);
+  print_list(m, recs, rec, who.fit.vector.data(), who.items, who.ratings, args.flag("why"), who.prior.data());
   return 0;
 }
 

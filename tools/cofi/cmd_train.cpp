@@ -27,6 +27,7 @@
 #include "cofi/io/run_checkpoint.h"
 #include "cofi/train/trainer.h"
 #include "commands_impl.h"
+#include "feature_options.h"
 #include "plot_svg.h"
 #include "progress.h"
 #include "train_options.h"
@@ -52,6 +53,18 @@ nlohmann::json settings_json(const Args& args, const ModelConfig& c, const Train
   j["user_factors"] = c.user_factors;
   j["item_factors"] = c.item_factors;
   j["y_range"] = c.y_range ? nlohmann::json::array({c.y_min, c.y_max}) : nlohmann::json(nullptr);
+  if (uses_features(c.kind)) {
+    j["user_features"] = c.user_features;
+    j["item_features"] = c.item_features;
+    j["features"] = args.str("features");
+    j["feature_weights"] = args.str("feature-weights");
+    j["zip_digits"] = args.count("zip-digits");
+    j["min_tag_items"] = args.count("min-tag-items");
+    if (c.kind == ModelKind::hybrid) j["id_dropout"] = c.id_dropout;
+    if (args.has("side-data")) j["side_data"] = args.str("side-data");
+    if (args.has("user-features")) j["user_features_file"] = args.str("user-features");
+    if (args.has("item-features")) j["item_features_file"] = args.str("item-features");
+  }
   if (c.kind == ModelKind::nn) {
     j["layers"] = c.hidden;
     j["dropout"] = c.dropout;
@@ -274,7 +287,11 @@ int run_train(const Args& cmdline) {
       std::printf("resuming %s after %zu epochs\n", path.c_str(), earlier.size());
     }
   } else {
-    model = Model::create(model_config_from(args, data.train), tc.seed);
+    ModelConfig config = model_config_from(args, data.train);
+    ModelFeatures features = prepare_features(args, data, config);
+    if (!features.summary.empty()) std::printf("%s\n", features.summary.c_str());
+    model = Model::create(config, tc.seed);
+    apply_features(*model, std::move(features), data.train);
   }
   const ModelConfig& config = model ? model->config() : scale_model;
   std::printf("training %s on %zu ratings (%zu users, %zu items)%s\n", to_string(config.kind), data.train.size(),
@@ -317,12 +334,15 @@ int run_train(const Args& cmdline) {
   // This run's epochs so far, numbered within the run (offset added when saved or printed).
   std::vector<EpochResult> history;
   // The training ratings by user and the item catalog, computed once and saved with every
-  // checkpoint. Titles and genres: --items, else the training data's own folder when it has them.
+  // checkpoint. Titles and genres: --items, else --side-data's, else the training data's own folder
+  // when it has them.
   SavedModel extras;
   if (!out.empty()) {
     extras.users = data.train.users;
     extras.items = data.train.items;
-    std::optional<Items> items = args.has("items") ? load_items(args.str("items")) : find_items(data.source);
+    std::optional<Items> items = args.has("items")       ? load_items(args.str("items"))
+                                 : args.has("side-data") ? find_items(args.str("side-data"))
+                                                         : find_items(data.source);
     size_t described = attach_training_data(extras, data.train, items ? &*items : nullptr, !args.flag("no-history"));
     if (items && described == 0)
       std::printf("warning: none of the %zu items in %s are among the model's items\n", items->size(),

@@ -2,6 +2,7 @@
 // declared once. Handlers live in cmd_*.cpp.
 #include "cli.h"
 #include "commands_impl.h"
+#include "feature_options.h"
 #include "model_use.h"
 #include "train_options.h"
 
@@ -32,13 +33,15 @@ const std::vector<CommandSpec>& commands() {
        {data_options(), {{"--top", "N", "how many of the most-rated titles to list", "10"}}},
        run_data_info},
       {"data split", "split ratings into train and validation files, deterministically for a seed",
-       "Methods: random (fastai's valid_pct), user-fraction and user-count (per-user holdout), "
+       "Methods: random (fastai's valid_pct), user-fraction and user-count (per-user holdout), cold-users and "
+       "cold-items (a share of the users or items held out with all their ratings, for cold-start evaluation), "
        "temporal (a global --cutoff, or each user's --last-n), kfold (--k folds, written as fold-1..k), "
        "predefined (files shipped with the data, e.g. ml-100k's u1..u5, ua, ub; --name picks one).",
        {{"DATA", "", "data set name, folder or ratings file", "", true}},
        {data_options(),
-        {{"--method", "NAME", "random, user-fraction, user-count, temporal, kfold or predefined", "random"},
-         {"--valid-pct", "P", "share of ratings held out (random)", "0.2"},
+        {{"--method", "NAME", "random, user-fraction, user-count, cold-users, cold-items, temporal, kfold or predefined",
+          "random"},
+         {"--valid-pct", "P", "share of ratings held out (random); of users or items (cold-users, cold-items)", "0.2"},
          {"--fraction", "F", "share of each user's ratings held out (user-fraction)", "0.2"},
          {"--count", "N", "ratings held out per user (user-count)", "1"},
          {"--cutoff", "TIME", "hold out ratings at or after this Unix time (temporal)", ""},
@@ -67,11 +70,11 @@ const std::vector<CommandSpec>& commands() {
        "ratings): --solver sgd-blocks (LIBMF's block-parallel SGD, with biases) or --solver als (exact ridge "
        "solves), both for dot and dotbias; see docs/training.md, \"Training at scale\".",
        {},
-       {train_data_options(), model_options(), optimizer_options(), solver_options(),
+       {train_data_options(), model_options(), feature_options(), optimizer_options(), solver_options(),
         {{"--out", "FILE", "save the model here (and checkpoints while training)", ""},
          {"--checkpoint-every", "N", "save a checkpoint to --out after every N epochs (0: only at the end)", "1"},
          {"--items", "DATA", "save item titles and genres from this data set, folder or item file "
-                             "(default: the training data's own, when its folder has them)", ""},
+                             "(default: --side-data's, else the training data's own, when its folder has them)", ""},
          {"--no-history", "", "leave the training ratings out of the model file (then recommend cannot "
                               "exclude what a user rated)", ""},
          {"--resume", "MODEL",
@@ -86,7 +89,7 @@ const std::vector<CommandSpec>& commands() {
       {"lr-find", "fastai's learning-rate finder: sweep the rate up, plot the loss, suggest a rate",
        "Takes the same data, model and optimizer options as train; the model is not saved.",
        {},
-       {train_data_options(), model_options(), optimizer_options(),
+       {train_data_options(), model_options(), feature_options(), optimizer_options(),
         {{"--start-lr", "LR", "first learning rate", "1e-7"},
          {"--end-lr", "LR", "last learning rate", "10"},
          {"--num-it", "N", "batches in the sweep", "100"},
@@ -102,7 +105,10 @@ const std::vector<CommandSpec>& commands() {
       {"eval", "score a saved model on a test file: MSE, RMSE and MAE, with unseen users and items counted",
        "The test file is read with the data options and its own ids, which are matched to the model's by "
        "their raw values. A pair with an unseen user or item is predicted with the average user or item "
-       "(the mean row of each of its tables); a pair with both unseen gets the mean training rating.",
+       "(the mean row of each of its tables); a pair with both unseen gets the mean training rating. When "
+       "test users or items have no training ratings (cold start: `cofi data split --method cold-users`), "
+       "a table gives the RMSE of warm and cold pairs beside the global mean, bias-only and feature-group "
+       "baselines fitted to the model's training ratings.",
        {},
        {{{"--model", "FILE", "model file to score", "", true},
          {"--test", "DATA", "ratings to score: a file, a MovieLens folder or a data set name", "", true},
@@ -112,7 +118,8 @@ const std::vector<CommandSpec>& commands() {
          {"--threshold", "R", "a held-out rating at or above this is relevant (--ranking)", "4"},
          {"--any-relevant", "", "every held-out item is relevant, whatever its rating (--ranking)", ""},
          {"--no-item-bias", "", "rank without item biases (--ranking)", ""},
-         {"--seed", "S", "seed of the random baseline (--ranking)", "42"}},
+         {"--seed", "S", "seed of the random baseline (--ranking)", "42"},
+         {"--metrics", "FILE", "write the rating figures (cold-start table included) as JSON", ""}},
         data_options()},
        run_eval},
       {"recommend", "recommend items: for a user, for every user into a CSV, or for a new user from a few ratings",
@@ -125,6 +132,8 @@ const std::vector<CommandSpec>& commands() {
          {"--users", "all|FILE", "every user, or the users listed in FILE (one id per line): CSV to --out or stdout", ""},
          {"--rate", "ITEM:R,...", "ratings of a new user (raw item ids)", ""},
          {"--ratings-file", "FILE", "ratings of a new user, one ITEM,RATING per line", ""},
+         {"--attributes", "LIST", "a new user's features (hybrid), e.g. gender=F,age=25-34: with or without ratings",
+          ""},
          {"-n,--top", "N", "how many items", "10"},
          {"--include-rated", "", "also recommend items the user rated", ""},
          {"--genre", "NAME", "only items of this genre", ""},

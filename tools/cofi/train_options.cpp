@@ -27,7 +27,8 @@ const std::vector<OptionSpec>& train_data_options() {
 
 const std::vector<OptionSpec>& model_options() {
   static const std::vector<OptionSpec> options = {
-      {"--model", "KIND", "dot, dotbias or nn", "dotbias"},
+      {"--model", "KIND",
+       "dot, dotbias, nn, hybrid (ids plus side features) or content (TF-IDF of item features)", "dotbias"},
       {"--factors", "N", "embedding size of both tables (nn: fastai's rule when absent)", ""},
       {"--user-factors", "N", "embedding size of the user table", ""},
       {"--item-factors", "N", "embedding size of the item table", ""},
@@ -36,6 +37,10 @@ const std::vector<OptionSpec>& model_options() {
       {"--dropout", "P[,P]", "nn dropout after each hidden layer", ""},
       {"--emb-dropout", "P", "nn dropout on the concatenated embeddings", "0"},
       {"--no-bn", "", "nn without batch norm", ""},
+      {"--id-dropout", "P",
+       "hybrid: chance that a training pair's user or item is seen without its id embedding, "
+       "so that features learn to stand alone for cold users and items",
+       "0.25"},
   };
   return options;
 }
@@ -164,6 +169,7 @@ ModelConfig model_config_from(const Args& args, const Ratings& train) {
     c.y_min = v[0];
     c.y_max = v[1];
   }
+  if (c.kind == ModelKind::hybrid) c.id_dropout = static_cast<float>(args.number("id-dropout"));
   if (nn) {
     c.hidden.clear();
     for (float h : parse_floats(args.str("layers"), "layers")) {
@@ -174,7 +180,8 @@ ModelConfig model_config_from(const Args& args, const Ratings& train) {
     c.embed_dropout = static_cast<float>(args.number("emb-dropout"));
     c.batch_norm = !args.flag("no-bn");
   }
-  validate(c);
+  // hybrid and content are checked once their features are known (prepare_features).
+  if (!uses_features(c.kind)) validate(c);
   return c;
 }
 

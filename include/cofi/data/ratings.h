@@ -32,6 +32,10 @@ struct Ratings {
 // the second. Integer ids stay integers; if either side has string ids, both become strings.
 std::pair<Ratings, Ratings> with_shared_ids(const Ratings& a, const Ratings& b);
 
+// The union of two id maps (sorted, unique). Integer ids stay integers when both maps hold them;
+// otherwise every id becomes a string.
+IdMap union_ids(const IdMap& a, const IdMap& b);
+
 // `from` re-indexed into existing id maps (a saved model's), for example to train a model some
 // more. Throws cofi::Error counting the users and items that the maps lack, with the first of each.
 Ratings reindex_into(const Ratings& from, const IdMap& users, const IdMap& items);

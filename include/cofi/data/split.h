@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cofi/data/ratings.h"
+#include "cofi/side.h"
 
 namespace cofi {
 
@@ -36,6 +37,12 @@ Split holdout_fraction_per_user(const Ratings& ratings, double fraction, uint64_
 // Per user: hold out `count` >= 1 ratings of each user (users with <= count ratings keep one in
 // train; a user with one rating keeps it in train).
 Split holdout_count_per_user(const Ratings& ratings, uint32_t count, uint64_t seed);
+
+// Cold start: a random share (0 < share < 1) of the users (items) that have ratings is held out
+// with every one of their ratings, so that a model trained on the rest has never seen them: the
+// first round(n * share) of a seeded shuffle of the n rated users (items). Throws when the share
+// would leave either set without users (items).
+Split holdout_entities(const Ratings& ratings, Side side, double share, uint64_t seed);
 
 // Temporal: ratings at or after `cutoff` (seconds since the epoch) are held out. Needs timestamps.
 // Either set may come back empty (a cutoff before or after all ratings); callers decide.

@@ -38,7 +38,8 @@ struct RatingReport {
 RatingReport evaluate_ratings(const SavedModel& model, const Ratings& test, unsigned threads = 0);
 
 // The model with one extra row appended to every sparse (embedding or bias) table: user row
-// n_users and item row n_items hold the mean of that table's rows. Used for the fallback.
+// n_users and item row n_items hold the mean of that table's rows, without features (hybrid,
+// content). Used for the fallback.
 std::unique_ptr<Model> with_average_rows(const Model& model);
 
 }  // namespace cofi

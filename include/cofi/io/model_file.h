@@ -1,17 +1,19 @@
 // The model file: a trained model with everything needed to use it on raw ids and to say how it
 // was made. Specified byte by byte in docs/model-format.md; in short:
 //
-//   "COFIMODL"  u32 format version (1)  u32 byte-order mark
+//   "COFIMODL"  u32 format version (1, or 2 for hybrid and content)  u32 byte-order mark
 //   sections: u32 tag, u64 payload length, payload  (config, parameters, id maps, record,
-//             optionally user histories, item catalog and optimizer state; unknown tags are
-//             skipped)
+//             the features of hybrid and content models, optionally user histories, item catalog
+//             and optimizer state; unknown tags are skipped)
 //   u32 CRC-32 of everything before it
 //
 // All values are little-endian. The reader checks every count and length against the bytes
 // left and fails with a cofi::Error naming the file and what is wrong ("m.cofi: truncated:
 // section 'parameters' needs 40000 bytes, 1200 left"); it never allocates more than the file can
-// describe. Files of this format version stay loadable: tests/fixtures/model-v1-dotbias.cofi is
-// the version-1 file every later build must still read.
+// describe. A file is written at the lowest version that holds it (dot, dotbias and nn files stay
+// version 1, byte for byte as before, so older builds read them). Every version stays loadable:
+// tests/fixtures/model-v1-dotbias.cofi and model-v2-hybrid.cofi are files every later build must
+// still read.
 #pragma once
 
 #include <cstdint>
@@ -29,7 +31,7 @@
 namespace cofi {
 
 // The newest format version this build writes and reads (it reads every version up to it).
-inline constexpr uint32_t kModelFormatVersion = 1;
+inline constexpr uint32_t kModelFormatVersion = 2;
 
 // What produced the model.
 struct TrainingRecord {
@@ -43,7 +45,10 @@ struct TrainingRecord {
 };
 
 struct SavedModel {
-  std::unique_ptr<Model> model;  // config and parameters (BatchNorm buffers included)
+  // Config and parameters (BatchNorm buffers included); hybrid and content models carry their
+  // users' and items' features (Model::features), saved with them so that cold users and items
+  // are predicted from the model file alone.
+  std::unique_ptr<Model> model;
   IdMap users, items;            // raw id <-> model row; sizes n_users and n_items
   TrainingRecord record;
   // The training ratings by user (empty when left out, `cofi train --no-history`): what

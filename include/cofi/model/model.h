@@ -6,16 +6,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
+#include "cofi/features.h"
 #include "cofi/model/model_config.h"
 #include "cofi/model/parameters.h"
+#include "cofi/side.h"
 
 namespace cofi {
 
-// The two sides of a rating: the user who gives it and the item that gets it.
-enum class Side : uint8_t { user, item };
 inline RowKey row_key(Side side) { return side == Side::user ? RowKey::user : RowKey::item; }
 
 class Model {
@@ -54,13 +55,38 @@ class Model {
   // --- One user or item given by its own parameters rather than a table row ---
   // (fold-in of a new user, explanations, recommending for a vector that is not in the tables.)
   // A side's vector is that side's row of every sparse parameter keyed by it, concatenated in
-  // parameter order: dot: the k factors; dotbias: the k factors then the bias; nn: the embedding.
+  // parameter order: dot: the k factors; dotbias and hybrid: the k factors then the bias; nn: the
+  // embedding; content: the user's profile over the item features then their mean (items: none).
+  // For hybrid the vector is the row's whole representation: its id part (the table rows) plus
+  // the part its features contribute (feature_vector), so that predictions need nothing else.
   size_t side_size(Side side) const;
-  // The vector of table row `row` of `side` (side_size(side) floats into out).
+  // The vector of table row `row` of `side` (side_size(side) floats into out), features included.
   void side_vector(Side side, uint32_t row, float* out) const;
   // The embedding table of a side (u_weight, embeds.1.weight, ...): the first sparse parameter
-  // keyed by it with more than one column.
+  // keyed by it with more than one column. Throws cofi::Error for a side without one (content's
+  // items).
   const Parameter& embedding(Side side) const;
+
+  // --- Features (hybrid, content) ---
+  // The weighted features of every row of `side` over a vocabulary of config().user_features
+  // (item_features) names. Kinds without features, and content's users, have none (no rows);
+  // a new hybrid or content model has rows without features, under placeholder names.
+  const Features& features(Side side) const { return side == Side::user ? user_features_ : item_features_; }
+  // Replaces a side's features. Throws cofi::Error when the kind takes none for the side, or
+  // when they do not fit the config (rows, vocabulary size) or break Features' invariants.
+  void set_features(Side side, Features features);
+  // The part of a side's vector that features (index[j] with weight[j]) contribute, in
+  // side_vector's layout: side_size(side) floats into out. Zeros for kinds without feature
+  // tables. Fold-in of a hybrid newcomer holds this part fixed and fits the id part.
+  virtual void feature_vector(Side side, std::span<const uint32_t> index, std::span<const float> weight,
+                              float* out) const;
+
+  // What a row is known by, as a dense vector for similarity and principal components:
+  // dot, dotbias, nn: its embedding row; hybrid: id embedding plus its weighted feature
+  // embeddings; content: the TF-IDF profile (items at unit length; users: profile times scale).
+  virtual size_t representation_size(Side side) const;
+  // representation_size(side) floats into out. Throws cofi::Error for a row outside the side.
+  virtual void representation(Side side, uint32_t row, float* out) const;
 
   // Eval-mode predictions for one row of `side` given as `vec` (side_size(side) floats) against
   // rows `others[0..n)` of the other side, into out[0..n). When `jacobian` is not null it receives
@@ -79,9 +105,10 @@ class Model {
                            float* out, bool item_bias = true) const;
 
  protected:
-  explicit Model(ModelConfig config) : config_(std::move(config)) {}
+  explicit Model(ModelConfig config);
   ModelConfig config_;
   std::vector<Parameter> params_;
+  Features user_features_, item_features_;  // see features()
 };
 
 }  // namespace cofi

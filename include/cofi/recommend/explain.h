@@ -30,7 +30,8 @@ struct ItemPca {
   std::vector<std::vector<float>> coordinates;  // [component][i]: item i's coordinate on it
 };
 
-// Principal components of the item embeddings of `items` (fastai's Tensor.pca: centre the rows,
+// Principal components of the item representations of `items` (Model::representation: the
+// embedding rows for dot, dotbias and nn) (fastai's Tensor.pca: centre the rows,
 // project onto the top `components` right singular vectors), computed from the k x k covariance.
 // Each axis's sign is fixed so that its largest-magnitude loading is positive, so results do not
 // flip between runs or platforms. Throws cofi::Error with fewer than 2 items or components out of
@@ -53,10 +54,12 @@ struct Contribution {
 // (J_j the prediction's gradient in x), so the prediction's user-dependent part for `item`,
 // linearised as J_item . x, splits into effect_j = J_item A^-1 J_j^T w_j. Exact for linear
 // models at the fold-in solution; a first-order account through the sigmoid and for nn, and
-// for training users whose learned row is not exactly at that balance. Sorted by effect,
+// for training users whose learned row is not exactly at that balance. With a `prior` (side_size
+// floats, may be null: zeros) the ridge pulls toward it rather than zero (a hybrid user's feature
+// part, FoldInOptions::prior) and x above is the vector minus the prior. Sorted by effect,
 // largest first.
 std::vector<Contribution> explain_prediction(const Model& model, const float* user_vector,
                                              std::span<const uint32_t> rated, std::span<const float> ratings,
-                                             uint32_t item, double l2);
+                                             uint32_t item, double l2, const float* prior = nullptr);
 
 }  // namespace cofi

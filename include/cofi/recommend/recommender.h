@@ -32,6 +32,7 @@ struct RecommendOptions {
 struct Newcomer {
   std::vector<uint32_t> items;  // model item rows they rated, ascending, unique
   std::vector<float> ratings;   // their ratings, aligned with items
+  std::vector<float> prior;     // what their features contribute (hybrid; zeros otherwise)
   FoldInResult fit;             // their fitted user vector
 };
 
@@ -49,9 +50,13 @@ class Recommender {
   std::vector<std::vector<Recommendation>> for_users(std::span<const uint32_t> users,
                                                      const RecommendOptions& options) const;
 
-  // Fits a newcomer to (item row, rating) pairs; a repeated item keeps its last rating. Throws
-  // cofi::Error for an item row outside the model or a non-finite rating.
-  Newcomer fold_in(std::span<const uint32_t> items, std::span<const float> ratings) const;
+  // Fits a newcomer to (item row, rating) pairs; a repeated item keeps its last rating. A hybrid
+  // model also takes their user features (indices into its user vocabulary, with weights): their
+  // feature part is held fixed and the id part fitted, so demographics and a few ratings both
+  // count (with no ratings the newcomer is their features). Throws cofi::Error for an item row
+  // outside the model, a non-finite rating, or features the model cannot take.
+  Newcomer fold_in(std::span<const uint32_t> items, std::span<const float> ratings,
+                   std::span<const uint32_t> features = {}, std::span<const float> weights = {}) const;
   // Top-n for a newcomer; exclude_rated leaves out the items they rated.
   std::vector<Recommendation> for_newcomer(const Newcomer& who, const RecommendOptions& options) const;
 

@@ -13,9 +13,11 @@
 
 namespace cofi {
 
-// The n rows of `side`'s embedding most similar to row `row` by cosine similarity, best first
-// (ties by smaller row), the row itself left out; (similarity, row) pairs. Rows with an all-zero
-// embedding have no direction and are never returned. `allowed` (per row, may be empty) filters.
+// The n rows of `side` most similar to row `row` by the cosine similarity of their
+// representations (Model::representation: the embedding rows for dot, dotbias and nn; hybrid's
+// include their features, content's are TF-IDF profiles), best first (ties by smaller row), the
+// row itself left out; (similarity, row) pairs. Rows with an all-zero representation have no
+// direction and are never returned. `allowed` (per row, may be empty) filters.
 // Throws cofi::Error for a row outside the table.
 std::vector<std::pair<float, uint32_t>> most_similar(const Model& model, Side side, uint32_t row, size_t n,
                                                      const std::vector<uint8_t>& allowed = {},

@@ -67,7 +67,8 @@ struct TrainCallbacks {
 
 // Trains `model` on `train`; scores `valid` (may be null) after each epoch. Both use the model's
 // index space (users < n_users, items < n_items). Returns one result per epoch run in this call,
-// numbered within the whole run (1-based).
+// numbered within the whole run (1-based). A content model is fitted in closed form instead
+// (cofi/train/content.h): one result, optimizer and state unused.
 //
 // Resuming: with a `state` whose progress is past the start (a checkpoint's), the run continues
 // from there: the optimizer takes the saved state and training picks up at the saved epoch and
