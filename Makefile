@@ -12,6 +12,7 @@ all: build
 
 deps:
 	@bash scripts/install-deps.sh
+	@bash scripts/install-npm-deps.sh
 
 build: deps
 	@cmake --preset dev >/dev/null
