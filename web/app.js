@@ -220,8 +220,11 @@ async function loadExplorer() {
       fill($("loved"), answer.bias.highest.map((it) => itemRow(it, it.bias.toFixed(2), "item bias")));
       fill($("unloved"), answer.bias.lowest.map((it) => itemRow(it, it.bias.toFixed(2), "item bias")));
     } else {
+      // Only dotbias learns a bias per item; dot and nn have none to rank by.
+      $("bias-lists").hidden = true;
       $("no-bias").hidden = false;
-      $("no-bias").textContent = `A ${model ? model.kind : ""} model has no item biases.`;
+      $("no-bias").querySelector("p").textContent =
+        `A ${model ? model.kind : ""} model has no item biases: only dotbias learns one per movie.`;
     }
     if (answer.pca) drawMap(answer.pca);
     else $("map-note").textContent = "The model's factors are too few for a map.";

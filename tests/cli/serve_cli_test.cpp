@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <atomic>
 #include <regex>
 #include <thread>
 
@@ -82,7 +83,8 @@ TEST(ServeCli, AnswersTheApiAndThePageOverHttp) {
   ModelFiles f;
   Server s({"--model", f.path, "--port", "0", "--threads", "2"});
   ASSERT_GT(s.port(), 0);
-  EXPECT_NE(s.process().out().find("(dotbias model, 12 users, 40 items, 2 threads)"), std::string::npos)
+  EXPECT_NE(s.process().out().find("(dotbias model, 12 users, 40 items, 2 threads, 64 connections)"),
+            std::string::npos)
       << s.process().out();
   auto c = s.client();
 
@@ -187,6 +189,35 @@ TEST(ServeCli, SighupReloadsAndABadFileKeepsTheOldModel) {
   // Ctrl-C drains and exits as SIGTERM does.
   ASSERT_EQ(::kill(s.process().pid(), SIGINT), 0);
   EXPECT_EQ(s.process().wait(20s).code, 0);
+}
+
+TEST(ServeCli, SigtermUnderLoadFinishesTheRequestsInFlightAndExitsZero) {
+  ModelFiles f;
+  Server s({"--model", f.path, "--port", "0", "--threads", "2", "--connections", "8"});
+  ASSERT_GT(s.port(), 0);
+  std::atomic<int> ok{0}, bad{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 6; ++t)
+    clients.emplace_back([&, t] {
+      auto c = s.client();
+      for (int k = 0; !stop; ++k) {
+        auto r = k % 2 ? c.Get("/v1/recommend?user=" + std::to_string(101 + (t + k) % 12))
+                       : c.Post("/v1/recommend", R"({"ratings": [{"item": 20, "rating": 4}]})",
+                                "application/json");
+        if (!r) return;  // refused or closed: the server has stopped taking requests
+        // Every request that was answered was answered whole.
+        (r->status == 200 && json::parse(r->body, nullptr, false).contains("items") ? ok : bad)++;
+      }
+    });
+  while (ok < 200 && bad == 0) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(::kill(s.process().pid(), SIGTERM), 0);
+  Outcome done = s.process().wait(20s);
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(done.code, 0) << done;
+  EXPECT_EQ(bad, 0);
+  EXPECT_GE(ok, 200);
 }
 
 TEST(ServeCli, BeyondLoopbackItNeedsAnAdminToken) {

@@ -179,7 +179,8 @@ const std::vector<CommandSpec>& commands() {
        {{{"--model", "FILE", "model file to serve (written by `cofi train --out`)", "", true},
          {"--host", "ADDR", "address to listen on", "127.0.0.1"},
          {"--port", "N", "port to listen on (0: a free port, printed at start)", "8080"},
-         {"--threads", "N", "request threads (0: the number of cores, at least 8)", "0"},
+         {"--threads", "N", "requests answered at once (0: the number of cores)", "0"},
+         {"--connections", "N", "connections served at once, each on a thread of its own; more wait", "64"},
          {"--token", "T", "bearer token for the admin endpoint (default: $COFI_SERVE_TOKEN)", ""}}},
        run_serve},
   };
