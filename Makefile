@@ -6,7 +6,7 @@ export COFI_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
 
 COFI := build/dev/bin/cofi
 
-.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train asan clean
+.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-serve asan clean
 
 all: build
 
@@ -42,10 +42,14 @@ asan: deps
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan
 
-bench: bench-load bench-train
+bench: bench-load bench-train bench-serve
 
 bench-load: release
 	@bash bench/run_load_bench.sh
+
+# cofi serve under wrk on loopback: throughput, latency percentiles, memory over 1,000,000 requests.
+bench-serve: release
+	@bash bench/run_serve_bench.sh
 
 # Needs Debian's python3-torch for the reference side (not a dependency of cofi itself).
 bench-train: release
