@@ -65,7 +65,9 @@ if (!executable) {
 }
 let browser;
 try {
-  browser = await chromium.launch({ executablePath: executable, headless: true, timeout: 60000 });
+  // Containers often have a small /dev/shm, where chromium would otherwise keep shared memory.
+  browser = await chromium.launch({ executablePath: executable, headless: true, timeout: 60000,
+                                    args: ["--disable-dev-shm-usage"] });
 } catch (e) {
   console.log(`browser test: SKIPPED: chromium (${executable}) cannot run here: ${e.message.split("\n")[0]}`);
   process.exit(SKIP);

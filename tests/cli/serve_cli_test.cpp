@@ -2,8 +2,12 @@
 // page, turns what cpp-httplib refuses (oversized bodies) into JSON errors, reloads on SIGHUP
 // (keeping the old model when the file is bad), drains and exits 0 on SIGTERM, and refuses to
 // listen beyond loopback without an admin token.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <regex>
@@ -64,6 +68,32 @@ class Server {
   CliProcess process_;
   int port_ = 0;
 };
+
+// Sends `bytes` on a fresh connection and returns the response: the status line and headers, and
+// as many body bytes as Content-Length says (or what came before 10 s passed).
+std::string raw_exchange(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+      reply.append(buf, static_cast<size_t>(n));
+      const size_t end = reply.find("\r\n\r\n"), at = reply.find("Content-Length: ");
+      if (end != std::string::npos && at != std::string::npos && at < end &&
+          reply.size() >= end + 4 + std::stoul(reply.substr(at + 16)))
+        break;
+    }
+  }
+  ::close(fd);
+  return reply;
+}
 
 json json_of(const httplib::Result& r) {
   if (!r) return json();
@@ -131,6 +161,18 @@ TEST(ServeCli, AnswersTheApiAndThePageOverHttp) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(json_of(r)["error"], "the body is larger than 65536 bytes");
+  // Requests no client library would send, written by hand: still JSON answers.
+  EXPECT_NE(
+      raw_exchange(s.port(), "GARBAGE\r\n\r\n").find("{\"error\":\"malformed request\",\"status\":400}"),
+      std::string::npos);
+  EXPECT_NE(raw_exchange(s.port(),
+                         "POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n"
+                         "Connection: close\r\n\r\n")
+                .find("{\"error\":\"malformed Content-Length \\\"-5\\\"\",\"status\":400}"),
+            std::string::npos);
+  EXPECT_NE(raw_exchange(s.port(), "TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .find("HTTP/1.1 405 Method Not Allowed"),
+            std::string::npos);
   // ... also when it comes in chunks, without a length.
   httplib::Client chunked = s.client();
   r = chunked.Post(

@@ -220,7 +220,11 @@ int run_serve(const Args& args) {
       httplib::Server::HandlerWithResponse([&service](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // the service's own
         std::string message;
-        if (res.status == 413) {
+        const std::string length = req.get_header_value("Content-Length");
+        if (res.status == 413 && length.find_first_not_of("0123456789") != std::string::npos) {
+          res.status = 400;  // cpp-httplib reads "-5" as a huge length
+          message = "malformed Content-Length " + quote_token(length);
+        } else if (res.status == 413) {
           message =
               "the body is larger than " + std::to_string(service.options().limits.max_body_bytes) + " bytes";
         } else if (res.status == 400 &&
