@@ -6,12 +6,13 @@ export COFI_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
 
 COFI := build/dev/bin/cofi
 
-.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-recommend bench-scale asan tsan ci valgrind clean
+.PHONY: all deps build release demo test test-unit test-fuzz bench bench-load bench-train bench-recommend bench-scale bench-hybrid bench-serve asan tsan ci valgrind clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
+	@bash scripts/install-npm-deps.sh
 
 build: deps
 	@cmake --preset dev >/dev/null
@@ -56,10 +57,14 @@ ci: test asan tsan
 valgrind: build
 	@bash scripts/valgrind-check.sh build/dev/bin/cofi
 
-bench: bench-load bench-train bench-recommend bench-scale
+bench: bench-load bench-train bench-recommend bench-scale bench-serve
 
 bench-load: release
 	@bash bench/run_load_bench.sh
+
+# cofi serve under wrk on loopback: throughput, latency percentiles, memory over 1,000,000 requests.
+bench-serve: release
+	@bash bench/run_serve_bench.sh
 
 # Needs Debian's python3-torch for the reference side (not a dependency of cofi itself).
 bench-train: release

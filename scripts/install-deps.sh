@@ -10,7 +10,13 @@ packages=(
   libcurl4-openssl-dev libssl-dev libzip-dev zlib1g-dev
   clang libclang-rt-14-dev
   zip
+  # cofi serve's HTTP transport; the browser test's browser; the serve load benchmark's client.
+  libcpp-httplib-dev chromium wrk
 )
+# The browser test runs on Node (>= 18, for playwright-core 1.61): Debian's unless one is there
+# already (a NodeSource node brings its own npm, and Debian's npm would conflict with it).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

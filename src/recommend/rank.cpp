@@ -46,7 +46,7 @@ std::vector<std::vector<std::pair<float, uint32_t>>> rank_top_k(const RankReques
             continue;
           }
           if (allowed && !allowed[i]) continue;
-          sel.push(row[i - begin], i);
+          if (sel.might_enter(row[i - begin])) sel.push(row[i - begin], i);
         }
         while (c < ex.size() && ex[c] < end) ++c;  // repeats or out-of-order entries end here
       }

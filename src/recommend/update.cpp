@@ -106,18 +106,20 @@ SavedModel update_model(const SavedModel& old, const Ratings& ratings, const Ite
   const double l2 = calibrate_fold_in_l2(om, old.history);
   FoldInOptions fo;
   fo.l2 = l2;
-  auto fold_side = [&](Side side, const std::vector<uint8_t>& is_old) {
+  // `fresh` is a structured binding, which clang 14 cannot capture implicitly: it comes in by an
+  // init-capture.
+  auto fold_side = [&, &added = fresh](Side side, const std::vector<uint8_t>& is_old) {
     const size_t d = m.model->side_size(side);
     const uint32_t rows = side == Side::user ? c.n_users : c.n_items;
     std::vector<std::vector<uint32_t>> others(rows);
     std::vector<std::vector<float>> values(rows);
-    for (size_t k = 0; k < fresh.size(); ++k) {
-      const uint32_t self = side == Side::user ? fresh.user[k] : fresh.item[k];
-      const uint32_t other = side == Side::user ? fresh.item[k] : fresh.user[k];
+    for (size_t k = 0; k < added.size(); ++k) {
+      const uint32_t self = side == Side::user ? added.user[k] : added.item[k];
+      const uint32_t other = side == Side::user ? added.item[k] : added.user[k];
       // An item's fold-in sees only users whose rows are already known.
       if (is_old[self] || (side == Side::item && !old_user[other])) continue;
       others[self].push_back(other);
-      values[self].push_back(fresh.rating[k]);
+      values[self].push_back(added.rating[k]);
     }
     for (uint32_t r = 0; r < rows; ++r) {
       if (is_old[r] || others[r].empty()) continue;

@@ -80,6 +80,7 @@ CliProcess::~CliProcess() {
 }
 
 std::string CliProcess::out() const { return read_file(io_.path() / "stdout"); }
+std::string CliProcess::err() const { return read_file(io_.path() / "stderr"); }
 
 Outcome CliProcess::wait(std::chrono::milliseconds limit) {
   if (pid_ <= 0) return {};

@@ -50,6 +50,7 @@ class CliProcess {
 
   pid_t pid() const { return pid_; }  // -1 when it could not be started (a test failure)
   std::string out() const;            // what it has written to stdout so far
+  std::string err() const;            // what it has written to stderr so far
   // Waits for it to exit and returns what it did. With a `limit`, a process still running after
   // it is killed with SIGKILL (a test failure; the code is then 128 + 9).
   Outcome wait(std::chrono::milliseconds limit = std::chrono::milliseconds::zero());

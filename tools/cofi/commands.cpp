@@ -187,6 +187,19 @@ const std::vector<CommandSpec>& commands() {
          {"--plot", "FILE", "write the items on the first two components as an SVG image", ""},
          {"--labels", "N", "label the N most-rated items in the plot", "50"}}},
        run_explain},
+      {"serve", "serve recommendations over HTTP: a JSON API and a web page to rate movies and explore the model",
+       "Listens on loopback unless --host says otherwise; beyond loopback it refuses to start without a token "
+       "(--token, or $COFI_SERVE_TOKEN), which POST /v1/admin/reload then requires as a bearer token. SIGHUP or the "
+       "admin endpoint loads the model file again and swaps it in (a bad file leaves the old model serving); "
+       "SIGTERM or Ctrl-C finishes the requests in flight and exits. Endpoints: docs/serve.md.",
+       {},
+       {{{"--model", "FILE", "model file to serve (written by `cofi train --out`)", "", true},
+         {"--host", "ADDR", "address to listen on", "127.0.0.1"},
+         {"--port", "N", "port to listen on (0: a free port, printed at start)", "8080"},
+         {"--threads", "N", "requests answered at once (0: the number of cores)", "0"},
+         {"--connections", "N", "connections served at once, each on a thread of its own; more wait", "64"},
+         {"--token", "T", "bearer token for the admin endpoint (default: $COFI_SERVE_TOKEN)", ""}}},
+       run_serve},
   };
   return table;
 }

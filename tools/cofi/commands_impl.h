@@ -18,6 +18,7 @@ int run_recommend(const Args& args);
 int run_similar(const Args& args);
 int run_explain(const Args& args);
 int run_update(const Args& args);
+int run_serve(const Args& args);
 
 // The data options of data_options() as load options.
 LoadOptions load_options_from(const Args& args);

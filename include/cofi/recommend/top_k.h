@@ -22,6 +22,12 @@ class TopK {
   std::vector<std::pair<float, uint32_t>> take_scored();
 
   size_t size() const { return heap_.size(); }
+  // False when push(score, i) would certainly keep nothing: the selection is full and `score` is
+  // below its worst (or NaN). Inline, so that a ranking loop over thousands of items pays a
+  // comparison, not a call, for each of the many that cannot enter.
+  bool might_enter(float score) const {
+    return heap_.size() < k_ || (k_ > 0 && score >= heap_.front().first);
+  }
 
  private:
   size_t k_;

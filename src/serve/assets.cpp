@@ -1,0 +1,12 @@
+#include "cofi/serve/assets.h"
+
+namespace cofi::serve {
+
+const Asset* find_asset(std::string_view path) {
+  if (path == "/") path = "/index.html";
+  for (const Asset& a : web_assets())
+    if (a.path == path) return &a;
+  return nullptr;
+}
+
+}  // namespace cofi::serve
