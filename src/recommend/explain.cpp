@@ -11,25 +11,32 @@
 
 namespace cofi {
 
-std::optional<BiasExtremes> item_bias_extremes(const SavedModel& m, uint32_t min_ratings, size_t n) {
+std::vector<float> item_biases(const Model& model) {
   // An item-keyed table of one column other than the item embedding: with one factor, dot's and
   // nn's embedding has one column too and is not a bias.
   const Parameter* bias = nullptr;
-  if (m.model->side_size(Side::item) == 0) return std::nullopt;  // content: items have no tables
-  const Parameter* embedding = &m.model->embedding(Side::item);
-  for (const auto& p : m.model->parameters())
+  if (model.side_size(Side::item) == 0) return {};  // content: items have no tables
+  const Parameter* embedding = &model.embedding(Side::item);
+  for (const auto& p : model.parameters())
     if (p.sparse && p.key == RowKey::item && p.cols == 1 && &p != embedding) bias = &p;
-  if (!bias) return std::nullopt;
-  const auto& counts = m.catalog.rating_counts;
+  if (!bias) return {};
   // The bias is the last entry of an item's vector (dotbias: the table's value; hybrid: plus what
   // the item's features add to it).
-  std::vector<float> vec(m.model->side_size(Side::item));
+  std::vector<float> vec(model.side_size(Side::item)), out(bias->rows);
+  for (uint32_t i = 0; i < bias->rows; ++i) {
+    model.side_vector(Side::item, i, vec.data());
+    out[i] = vec.back();
+  }
+  return out;
+}
+
+std::optional<BiasExtremes> item_bias_extremes(const SavedModel& m, uint32_t min_ratings, size_t n) {
+  const std::vector<float> biases = item_biases(*m.model);
+  if (biases.empty()) return std::nullopt;
+  const auto& counts = m.catalog.rating_counts;
   std::vector<std::pair<float, uint32_t>> eligible;
-  for (uint32_t i = 0; i < bias->rows; ++i)
-    if (counts.empty() || counts[i] >= min_ratings) {
-      m.model->side_vector(Side::item, i, vec.data());
-      eligible.push_back({vec.back(), i});
-    }
+  for (uint32_t i = 0; i < biases.size(); ++i)
+    if (counts.empty() || counts[i] >= min_ratings) eligible.push_back({biases[i], i});
   BiasExtremes out;
   out.eligible = eligible.size();
   const size_t k = std::min(n, eligible.size());

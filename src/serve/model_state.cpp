@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "cofi/error.h"
+#include "cofi/recommend/explain.h"
 #include "json_out.h"
 
 namespace cofi::serve {
@@ -23,7 +24,10 @@ std::string ModelState::info_json() const {
   const Catalog& cat = saved.catalog;
   std::string out = "{\"kind\":" + json_quote(to_string(c.kind));
   out += ",\"users\":" + std::to_string(c.n_users) + ",\"items\":" + std::to_string(c.n_items);
-  out += ",\"factors\":" + std::to_string(c.item_factors);
+  // content has no factors: its items are their feature profiles.
+  out += ",\"factors\":" + (c.kind == ModelKind::content ? std::string("null") : std::to_string(c.item_factors));
+  out += ",\"user_features\":" + std::to_string(c.user_features);
+  out += ",\"item_features\":" + std::to_string(c.item_features);
   out += ",\"rating_range\":";
   if (c.y_range) {
     out += "[";
@@ -39,7 +43,7 @@ std::string ModelState::info_json() const {
   append_number(out, saved.record.rating_mean);
   out += ",\"has_history\":" + std::string(saved.history.empty() ? "false" : "true");
   out += ",\"has_titles\":" + std::string(cat.has_titles() ? "true" : "false");
-  out += ",\"has_item_bias\":" + std::string(item_bias ? "true" : "false");
+  out += ",\"has_item_bias\":" + std::string(item_bias.empty() ? "false" : "true");
   out += ",\"genres\":[";
   for (size_t g = 0; g < cat.genre_names.size(); ++g) out += (g ? "," : "") + json_quote(cat.genre_names[g]);
   out += "],\"fold_in_l2\":";
@@ -66,9 +70,7 @@ std::shared_ptr<ModelState> build(SavedModel model, std::string source, uint64_t
   s->recommender = std::make_unique<Recommender>(s->saved);
 
   const Catalog& cat = s->saved.catalog;
-  for (const Parameter& p : s->saved.model->parameters())
-    if (p.sparse && p.key == RowKey::item && p.cols == 1 && p.rows == c.n_items)
-      s->item_bias = p.value.data();
+  s->item_bias = item_biases(*s->saved.model);
 
   s->item_fields.resize(c.n_items);
   for (uint32_t i = 0; i < c.n_items; ++i) {

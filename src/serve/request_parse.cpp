@@ -217,9 +217,19 @@ FoldInRequest parse_fold_in_request(std::string_view body, const RequestLimits& 
     } else if (key == "exclude_rated" || key == "item_bias") {
       if (!value.is_boolean()) bad(key + ": expected true or false, found " + type_name(value));
       (key == "exclude_rated" ? r.exclude_rated : r.item_bias) = value.get<bool>();
+    } else if (key == "attributes") {
+      if (!value.is_array())
+        bad(std::string("attributes: expected an array of strings, found ") + type_name(value));
+      if (value.size() > 100)
+        bad("attributes: " + std::to_string(value.size()) + " given; at most 100 are accepted");
+      for (size_t k = 0; k < value.size(); ++k) {
+        if (!value[k].is_string())
+          bad("attributes[" + std::to_string(k) + "]: expected a string, found " + type_name(value[k]));
+        r.attributes.push_back(value[k].get<std::string>());
+      }
     } else {
       bad("body: unknown field " + quote_token(key) +
-          " (known: ratings, n, genre, exclude_rated, item_bias)");
+          " (known: ratings, n, genre, exclude_rated, item_bias, attributes)");
     }
   }
   if (!have_ratings)

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "cofi/error.h"
+#include "cofi/recommend/attributes.h"
 #include "cofi/recommend/explain.h"
 #include "cofi/recommend/similar.h"
 #include "cofi/serve/assets.h"
@@ -121,9 +122,14 @@ HttpResponse recommend_ratings(const ModelState& s, const HttpRequest& req, cons
   o.item_bias = body.item_bias;
   if (body.genre) o.allowed = genre_filter(s, std::string_view(*body.genre));
   o.threads = 1;
-  const Newcomer who = s.recommender->fold_in(items, ratings);
+  // A hybrid's visitor may also be known by attributes (demographics): their features' part is
+  // held fixed and the ratings fit the rest.
+  const UserAttributes attributes =
+      body.attributes.empty() ? UserAttributes{} : user_attributes(s.model(), body.attributes, "attributes");
+  const Newcomer who = s.recommender->fold_in(items, ratings, attributes.index, attributes.weight);
   const auto recs = s.recommender->for_newcomer(who, o);
   std::string out = "{\"rated\":" + std::to_string(who.items.size());
+  if (!attributes.index.empty()) out += ",\"attributes\":" + std::to_string(attributes.index.size());
   out += ",\"n\":" + std::to_string(o.n);
   append_bool(out, "rated_excluded", o.exclude_rated);
   append_bool(out, "item_bias", o.item_bias);
@@ -215,7 +221,7 @@ HttpResponse item(const ModelState& s, std::string_view id, const QueryParams& q
   q.allow_only({});
   const uint32_t row = find_row(s.saved.items, id, "item");
   std::string out = "{" + s.item_fields[row] + ",\"bias\":";
-  if (s.item_bias)
+  if (!s.item_bias.empty())
     append_number(out, s.item_bias[row]);
   else
     out += "null";
@@ -253,7 +259,7 @@ HttpResponse explain(const ModelState& s, const QueryParams& q, const RequestLim
     std::iota(items.begin(), items.end(), 0u);
   }
   out += ",\"pca\":";
-  if (items.size() >= 2 && s.model().embedding(Side::item).cols >= 2) {
+  if (items.size() >= 2 && s.model().representation_size(Side::item) >= 2) {
     const ItemPca pca = item_pca(s.model(), items, 2);
     out += "{\"explained\":[";
     append_number(out, pca.explained[0]);

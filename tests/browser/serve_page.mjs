@@ -1,8 +1,8 @@
-// The browser test of `cofi serve`'s page: for a model of each kind (dotbias, dot, nn) trained on
-// ml-latest-small, start `cofi serve --port 0`, open the page in Debian's chromium (headless,
-// driven by playwright-core), search and rate 5 movies with the stars, check that the 10
-// recommendations follow (fold-in) and leave the rated movies out, open similar movies, look at the
-// model explorer, and keep a screenshot of each page in the artifact folder.
+// The browser test of `cofi serve`'s page: for a model of each kind (dotbias, dot, nn, hybrid,
+// content) trained on ml-latest-small, start `cofi serve --port 0`, open the page in Debian's
+// chromium (headless, driven by playwright-core), search and rate 5 movies with the stars, check
+// that the 10 recommendations follow (fold-in) and leave the rated movies out, open similar
+// movies, look at the model explorer, and keep a screenshot of each page in the artifact folder.
 //
 //   node tests/browser/serve_page.mjs --cofi build/dev/bin/cofi --out build/dev/browser
 //
@@ -23,7 +23,7 @@ function option(name, fallback) {
 
 const cofi = resolve(option("--cofi", "build/dev/bin/cofi"));
 const out = resolve(option("--out", "build/dev/browser"));
-const kinds = option("--kinds", "dotbias,dot,nn").split(",");
+const kinds = option("--kinds", "dotbias,dot,nn,hybrid,content").split(",");
 const dataDir = process.env.COFI_DATA_DIR || resolve("../shared/data");
 
 function fail(message) {
@@ -168,18 +168,18 @@ async function runKind(kind) {
     check(similar.length === 10 && !similar.includes(recs[0]), `similar movies: ${similar.join(", ")}`);
     await page.screenshot({ path: join(out, `serve-${kind}.png`), fullPage: true });
 
-    // The model explorer: biases (dotbias only) and the map of the 1,000 most-rated movies.
+    // The model explorer: biases (dotbias and hybrid) and the map of the 1,000 most-rated movies.
     await page.click("#tab-explore");
     await page.locator("#map circle").nth(999).waitFor();
-    if (kind === "dotbias") {
+    if (kind === "dotbias" || kind === "hybrid") {
       await page.locator("#loved > li").nth(9).waitFor();
       check(await page.locator("#unloved > li").count() === 10, "least loved is not 10 movies");
     } else {
       await page.locator("#no-bias").waitFor();
       check(await page.locator("#loved > li").count() === 0, "a model without biases lists loved movies");
     }
-    // A point on the map opens its similar movies.
-    const point = page.locator("#map circle").first();
+    // A point on the map opens its similar movies: the last one drawn, which nothing covers.
+    const point = page.locator("#map circle").last();
     const pointId = await point.getAttribute("data-item");
     await point.click();
     await page.locator(`#similar-list[data-item="${pointId}"] > li`).first().waitFor();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cofi/error.h"
+#include "cofi/recommend/attributes.h"
 #include "cofi/recommend/explain.h"
 #include "cofi/recommend/fold_in.h"
 #include "cofi/recommend/recommender.h"
@@ -185,6 +186,27 @@ TEST(HybridFoldIn, CalibrationUsesTheIdPart) {
   }
   std::nth_element(values.begin(), values.begin() + 3, values.end());
   EXPECT_NEAR(calibrate_fold_in_l2(*m.model, m.history), std::max(values[3], 1e-3), 1e-9);
+}
+
+TEST(HybridAttributes, NamesBecomeFeaturesWeightedAsTheModelsUsersWere) {
+  SavedModel m = hybrid(true);
+  // The fixture's users have one feature of weight 1: rows that sum to 1, so two names weigh 1/2.
+  const std::vector<std::string> both = {"M", "F", "", "M"};
+  UserAttributes a = user_attributes(*m.model, both, "--attributes");
+  EXPECT_EQ(a.index, (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(a.weight, (std::vector<float>{0.5f, 0.5f}));
+  EXPECT_EQ(split_attributes("F,,M"), (std::vector<std::string>{"F", "", "M"}));
+  // Users whose rows do not sum to 1 (weights of 1 per feature, two features): 1 each.
+  std::vector<std::vector<std::pair<uint32_t, float>>> users(6, {{0, 1.0f}, {1, 1.0f}});
+  m.model->set_features(Side::user, features_of({"F", "M"}, users));
+  a = user_attributes(*m.model, both, "--attributes");
+  EXPECT_EQ(a.weight, (std::vector<float>{1.0f, 1.0f}));
+  try {
+    user_attributes(*m.model, std::vector<std::string>{"X"}, "attributes");
+    FAIL() << "an unknown name was accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "attributes: the model has no user feature \"X\" (it has 2: F, M)");
+  }
 }
 
 TEST(HybridSimilar, AColdItemIsLikeTheItemsOfItsGenre) {

@@ -68,7 +68,7 @@ std::string name_of(const TestModelOptions& o) {
 
 std::vector<TestModelOptions> every_kind() {
   std::vector<TestModelOptions> all;
-  for (ModelKind k : {ModelKind::dot, ModelKind::dotbias, ModelKind::nn}) {
+  for (ModelKind k : {ModelKind::dot, ModelKind::dotbias, ModelKind::nn, ModelKind::hybrid, ModelKind::content}) {
     all.push_back({k});
     all.push_back({k, 12, 40, false, false, true, 2});
   }
@@ -200,6 +200,48 @@ TEST(ServeFoldIn, NoRatingsGiveTheModelsDefaultNewcomer) {
   for (size_t k = 0; k < 10; ++k) EXPECT_EQ(row_of_json(f.m(), j["items"][k]["item"]), order[k]);
 }
 
+TEST(ServeFoldIn, AHybridVisitorKnownByAttributesAloneOrWithRatings) {
+  Fixture f({ModelKind::hybrid});
+  const SavedModel& m = f.m();
+  Recommender rec(m);
+  RecommendOptions o;
+  o.n = 6;
+  o.threads = 1;
+  // Attributes alone: the visitor is their features. The model's users have one feature of
+  // weight 1, so one attribute weighs 1 and two weigh 1/2 each, as the users' rows were made.
+  struct Case {
+    std::string body;
+    std::vector<uint32_t> items, features;
+    std::vector<float> ratings, weights;
+  };
+  const std::vector<Case> cases = {
+      {R"({"ratings": [], "attributes": ["odd"], "n": 6})", {}, {1}, {}, {1.0f}},
+      {R"({"ratings": [], "attributes": ["odd", "even", "odd"], "n": 6})", {}, {0, 1}, {}, {0.5f, 0.5f}},
+      {R"({"ratings": [{"item": 30, "rating": 5}, {"item": 70, "rating": 1}], "attributes": ["even"],
+           "n": 6})",
+       {2, 6}, {0}, {5, 1}, {1.0f}}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    auto r = call(f.service, "POST", "/v1/recommend", c.body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    json j = body_of(r);
+    EXPECT_EQ(j["attributes"], c.features.size());
+    const Newcomer who = rec.fold_in(c.items, c.ratings, c.features, c.weights);
+    const auto expected = rec.for_newcomer(who, o);
+    ASSERT_EQ(j["items"].size(), expected.size());
+    for (size_t k = 0; k < expected.size(); ++k) {
+      EXPECT_EQ(row_of_json(m, j["items"][k]["item"]), expected[k].item) << "rank " << k;
+      EXPECT_NEAR(j["items"][k]["prediction"].get<float>(), expected[k].prediction, 1e-5f);
+    }
+  }
+  // The two attributes move the list: the visitor is not the blank newcomer.
+  auto odd = body_of(call(f.service, "POST", "/v1/recommend", R"({"ratings": [], "attributes": ["odd"]})"));
+  auto even = body_of(call(f.service, "POST", "/v1/recommend", R"({"ratings": [], "attributes": ["even"]})"));
+  EXPECT_NE(odd["items"], even["items"]);
+  EXPECT_EQ(error_of(call(f.service, "POST", "/v1/recommend", R"({"ratings": [], "attributes": ["x"]})"), 400),
+            "attributes: the model has no user feature \"x\" (it has 2: even, odd)");
+}
+
 TEST(ServeFoldIn, GenreAndIncludeRated) {
   Fixture f({ModelKind::nn});
   auto r = call(f.service, "POST", "/v1/recommend",
@@ -228,13 +270,17 @@ TEST(ServeSimilar, CosineSimilarityFullSortWithMinRatings) {
     ASSERT_EQ(r.status, 200) << r.body;
     json j = body_of(r);
     EXPECT_EQ(row_of_json(m, j["item"]["item"]), q);
-    const Parameter& e = m.model->embedding(Side::item);
+    // What an item is known by: its embedding row (hybrid: plus its genres'; content: its profile).
+    const size_t dims = m.model->representation_size(Side::item);
+    std::vector<float> ra(dims), rb(dims);
     auto cosine = [&](uint32_t a, uint32_t b) {
+      m.model->representation(Side::item, a, ra.data());
+      m.model->representation(Side::item, b, rb.data());
       double d = 0, na = 0, nb = 0;
-      for (uint32_t k = 0; k < e.cols; ++k) {
-        d += static_cast<double>(e.row(a)[k]) * e.row(b)[k];
-        na += static_cast<double>(e.row(a)[k]) * e.row(a)[k];
-        nb += static_cast<double>(e.row(b)[k]) * e.row(b)[k];
+      for (size_t k = 0; k < dims; ++k) {
+        d += static_cast<double>(ra[k]) * rb[k];
+        na += static_cast<double>(ra[k]) * ra[k];
+        nb += static_cast<double>(rb[k]) * rb[k];
       }
       return d / std::sqrt(na * nb);
     };
@@ -288,6 +334,19 @@ TEST(ServeItems, OneItemWithItsBias) {
   j = body_of(call(g.service, "GET", "/v1/items/%69%31%30%31%30"));  // "i1010"
   EXPECT_EQ(j["item"], "i1010");
   EXPECT_TRUE(j["bias"].is_null());
+  // A hybrid item's bias is its id bias plus what its genres add, as explain shows it.
+  Fixture h({ModelKind::hybrid});
+  j = body_of(call(h.service, "GET", "/v1/items/20"));
+  std::vector<float> vec(h.m().model->side_size(Side::item));
+  h.m().model->side_vector(Side::item, 1, vec.data());
+  EXPECT_FLOAT_EQ(j["bias"].get<float>(), vec.back());
+  float id_bias = 0;
+  for (const auto& p : h.m().model->parameters())
+    if (p.name == "i_bias") id_bias = p.value[1];
+  EXPECT_NE(j["bias"].get<float>(), id_bias);
+  // content has none.
+  Fixture c({ModelKind::content});
+  EXPECT_TRUE(body_of(call(c.service, "GET", "/v1/items/20"))["bias"].is_null());
 }
 
 TEST(ServeItems, SearchByTitleAndById) {
@@ -339,6 +398,19 @@ TEST(ServeExplain, BiasExtremesAndTheMapOfTheMostRatedItems) {
   j = body_of(call(g.service, "GET", "/v1/explain"));
   EXPECT_TRUE(j["bias"].is_null());
   EXPECT_EQ(j["pca"]["points"].size(), 40u);
+  // content: no biases; its map is of the items' feature profiles.
+  Fixture c({ModelKind::content, 12, 40, true, true});
+  j = body_of(call(c.service, "GET", "/v1/explain?pca_items=10"));
+  EXPECT_TRUE(j["bias"].is_null());
+  ASSERT_EQ(j["pca"]["points"].size(), 10u);
+  const auto content_pca = item_pca(*c.m().model, most_rated_items(c.m().catalog, 10), 2);
+  EXPECT_FLOAT_EQ(j["pca"]["points"][3]["x"].get<float>(), content_pca.coordinates[0][3]);
+  // hybrid: biases with the features' part, as cofi explain lists them.
+  Fixture h({ModelKind::hybrid});
+  j = body_of(call(h.service, "GET", "/v1/explain?n=2&min_ratings=0"));
+  const auto hb = item_bias_extremes(h.m(), 0, 2);
+  ASSERT_TRUE(hb.has_value());
+  EXPECT_FLOAT_EQ(j["bias"]["lowest"][0]["bias"].get<float>(), hb->lowest[0].first);
 }
 
 TEST(ServeModel, DescribesTheModelAndHealthz) {
@@ -444,7 +516,14 @@ TEST(ServeErrors, BadParametersAre400WithTheReason) {
   EXPECT_EQ(msg("/v1/recommend", R"({"ratings": [], "exclude_rated": 1})"),
             "exclude_rated: expected true or false, found number");
   EXPECT_EQ(msg("/v1/recommend", R"({"ratings": [], "user": 1})"),
-            "body: unknown field \"user\" (known: ratings, n, genre, exclude_rated, item_bias)");
+            "body: unknown field \"user\" (known: ratings, n, genre, exclude_rated, item_bias, attributes)");
+  EXPECT_EQ(msg("/v1/recommend", R"({"ratings": [], "attributes": "odd"})"),
+            "attributes: expected an array of strings, found string");
+  EXPECT_EQ(msg("/v1/recommend", R"({"ratings": [], "attributes": ["odd", 1]})"),
+            "attributes[1]: expected a string, found number");
+  EXPECT_EQ(msg("/v1/recommend", R"({"ratings": [], "attributes": ["F"]})"),
+            "attributes: the model has no user features (a dotbias model; train a hybrid with demographics or "
+            "--user-features)");
   EXPECT_EQ(msg("/v1/recommend", std::string(10, '[') + std::string(10, ']')),
             "body: JSON nested more than 8 levels deep");
   std::string many = R"({"ratings": [)";

@@ -46,13 +46,44 @@ inline SavedModel test_model(const TestModelOptions& o) {
   c.n_items = o.items;
   c.user_factors = c.item_factors = o.kind == ModelKind::nn ? 6 : 5;
   c.hidden = {8};
+  // hybrid: users have a feature by parity, items their genres; content: the genres alone.
+  if (o.kind == ModelKind::hybrid) c.user_features = 2;
+  if (o.kind == ModelKind::hybrid || o.kind == ModelKind::content) c.item_features = 4;
   SavedModel m;
   m.model = Model::create(c, o.seed);
   std::mt19937 rng(static_cast<unsigned>(o.seed));
-  std::normal_distribution<float> normal(0, 0.7f);
+  // hybrid adds feature rows to id rows: smaller values keep its sigmoid off saturation, where
+  // predictions would tie in float.
+  std::normal_distribution<float> normal(0, o.kind == ModelKind::hybrid ? 0.3f : 0.7f);
   for (auto& p : m.model->parameters())
     if (p.trainable && p.name.find(".2.") == std::string::npos)  // not nn's BatchNorm
       for (float& v : p.value) v = normal(rng);
+  if (o.kind == ModelKind::content) {  // nothing trainable: profiles, means near 3, idf 1
+    auto& p = m.model->parameters();
+    for (float& v : p[0].value) v = normal(rng);
+    for (float& v : p[1].value) v = 3.0f + normal(rng);
+    for (float& v : p[2].value) v = 1.0f;
+  }
+  if (uses_features(o.kind)) {
+    auto features = [](std::vector<std::string> names, uint32_t rows, auto of_row) {
+      Features f;
+      f.names = std::move(names);
+      f.offsets.push_back(0);
+      for (uint32_t r = 0; r < rows; ++r) {
+        for (uint16_t g : of_row(r)) {
+          f.index.push_back(g);
+          f.weight.push_back(1.0f);
+        }
+        f.offsets.push_back(f.index.size());
+      }
+      return f;
+    };
+    m.model->set_features(Side::item, features(test_genres(), o.items, test_item_genres));
+    if (o.kind == ModelKind::hybrid)
+      m.model->set_features(Side::user, features({"even", "odd"}, o.users, [](uint32_t u) {
+                              return std::vector<uint16_t>{static_cast<uint16_t>(u % 2)};
+                            }));
+  }
   if (o.string_ids) {
     std::vector<std::string> u, i;
     for (uint32_t k = 0; k < o.users; ++k) u.push_back("u" + std::to_string(101 + k));

@@ -8,6 +8,7 @@
 
 #include "cofi/atomic_file.h"
 #include "cofi/error.h"
+#include "cofi/recommend/attributes.h"
 #include "cofi/recommend/explain.h"
 #include "cofi/recommend/recommender.h"
 #include "commands_impl.h"
@@ -77,30 +78,6 @@ void read_rate_file(const SavedModel& m, const std::string& path, std::vector<ui
     ratings.push_back(static_cast<float>(r));
   }
   if (items.empty()) throw Error(Location{path, 0, {}}, "no ratings in the file");
-}
-
-// "gender=F,age=25-34" as indices into the model's user feature vocabulary (hybrid).
-std::vector<uint32_t> parse_attributes(const SavedModel& m, const std::string& text) {
-  const Features& f = m.model->features(Side::user);
-  if (m.model->config().kind != ModelKind::hybrid || f.names.empty())
-    throw Error(std::string("--attributes: the model has no user features (a ") +
-                to_string(m.model->config().kind) +
-                " model; train a hybrid with demographics or --user-features)");
-  std::vector<uint32_t> out;
-  std::istringstream in(text);
-  for (std::string name; std::getline(in, name, ',');) {
-    if (name.empty()) continue;
-    const int64_t k = f.find(name);
-    if (k < 0) {
-      std::string known;
-      for (size_t j = 0; j < f.names.size() && j < 12; ++j) known += (j ? ", " : "") + f.names[j];
-      throw Error("--attributes: the model has no user feature " + quote_token(name) + " (it has " +
-                  with_commas(f.names.size()) + ": " + known + (f.names.size() > 12 ? ", ..." : "") + ")");
-    }
-    if (std::find(out.begin(), out.end(), static_cast<uint32_t>(k)) == out.end())
-      out.push_back(static_cast<uint32_t>(k));
-  }
-  return out;
 }
 
 void print_list(const SavedModel& m, const std::vector<Recommendation>& recs, const Recommender& rec,
@@ -220,9 +197,12 @@ int run_recommend(const Args& args) {
   std::vector<float> ratings;
   if (args.has("rate")) parse_rate(m, args.str("rate"), items, ratings);
   if (args.has("ratings-file")) read_rate_file(m, args.str("ratings-file"), items, ratings);
-  std::vector<uint32_t> features;
-  if (args.has("attributes")) features = parse_attributes(m, args.str("attributes"));
-  const std::vector<float> weights(features.size(), 1.0f);
+  // Weighted as the model's own users were (1/count each after cofi train's row normalisation).
+  UserAttributes attributes;
+  if (args.has("attributes"))
+    attributes = user_attributes(*m.model, split_attributes(args.str("attributes")), "--attributes");
+  const std::vector<uint32_t>& features = attributes.index;
+  const std::vector<float>& weights = attributes.weight;
   auto t0 = std::chrono::steady_clock::now();
   Newcomer who = rec.fold_in(items, ratings, features, weights);
   auto recs = rec.for_newcomer(who, options);

@@ -19,6 +19,10 @@ struct BiasExtremes {
   size_t eligible = 0;                                      // items with enough ratings
 };
 
+// Each item row's bias: dotbias's table value; hybrid's id bias plus what the item's features add.
+// Empty for a model without item biases (dot, nn, content).
+std::vector<float> item_biases(const Model& model);
+
 // The n items with the lowest and the highest bias among items with at least `min_ratings`
 // training ratings (all items when the catalog has no counts). nullopt for a model without item
 // biases (dot, nn). Ties go to the smaller row.

@@ -32,8 +32,9 @@ struct ModelState {
   std::vector<std::string> item_fields;
   // Per genre of catalog.genre_names, per item row: 1 when the item has that genre.
   std::vector<std::vector<uint8_t>> genre_allowed;
-  // The item biases (dotbias's i_bias, one per item row); null for models without them.
-  const float* item_bias = nullptr;
+  // Each item row's bias (dotbias's i_bias; hybrid's id bias plus its features' biases, as
+  // explain shows them); empty for models without them (dot, nn, content).
+  std::vector<float> item_bias;
 
   const Model& model() const { return *saved.model; }
   // A raw id as JSON: a number for integer ids, a string otherwise.

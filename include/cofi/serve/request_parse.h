@@ -65,8 +65,8 @@ class QueryParams {
 
 // POST /v1/recommend's body:
 //   {"ratings": [{"item": ID, "rating": R}, ...], "n": 10, "genre": "Comedy",
-//    "exclude_rated": true, "item_bias": true}
-// Only "ratings" is required. An ID is a JSON integer or string (raw ids are text either way); a
+//    "exclude_rated": true, "item_bias": true, "attributes": ["gender=F", "age=25-34"]}
+// Only "ratings" is required ("attributes": a hybrid model's user features, at most 100). An ID is a JSON integer or string (raw ids are text either way); a
 // rating is a finite number.
 struct FoldInRequest {
   std::vector<std::pair<std::string, float>> ratings;  // (raw item id, rating) in the order given
@@ -74,6 +74,7 @@ struct FoldInRequest {
   std::optional<std::string> genre;
   bool exclude_rated = true;
   bool item_bias = true;
+  std::vector<std::string> attributes;  // user feature names (hybrid), in the order given
 };
 
 // Throws HttpError 413 for a body over limits.max_body_bytes, 400 for anything else wrong (not
