@@ -7,9 +7,9 @@
 // until its last request lets go of it.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,16 +56,25 @@ std::shared_ptr<const ModelState> make_state(SavedModel model, std::string sourc
 std::shared_ptr<const ModelState> load_state(const std::string& path, uint64_t generation);
 
 // The current state, replaced atomically. get() and set() may be called from any thread at once.
+// A mutex rather than std::atomic<std::shared_ptr>: ThreadSanitizer reports a race between
+// libstdc++ 12's load and store of the latter (its lock bit in the control-block pointer), and a
+// mutex is plain to check. The lock is held for a pointer copy, next to ~100 us a request.
 class ModelHolder {
  public:
   explicit ModelHolder(std::shared_ptr<const ModelState> initial) : current_(std::move(initial)) {}
-  std::shared_ptr<const ModelState> get() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const ModelState> get() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return current_;
+  }
   void set(std::shared_ptr<const ModelState> next) {
-    current_.store(std::move(next), std::memory_order_release);
+    std::lock_guard<std::mutex> lock(mutex_);
+    current_.swap(next);
+    // The old state (in next) is released after the lock, outside it: its last owner frees it.
   }
 
  private:
-  std::atomic<std::shared_ptr<const ModelState>> current_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const ModelState> current_;
 };
 
 }  // namespace cofi::serve
