@@ -5,6 +5,7 @@
 
 #include "cofi/error.h"
 #include "model_impl.h"
+#include "score_kernels.h"
 
 namespace cofi::model_detail {
 
@@ -119,10 +120,18 @@ void DotProductModel::score_items(const float* user_vectors, size_t n, uint32_t 
   const auto rows = static_cast<Eigen::Index>(n);
   const auto d = static_cast<Eigen::Index>(side_size(Side::user));
   // scores (n x m) = users' factors (n x k, rows d apart) . items' factors^T (k x m), one GEMM.
-  Eigen::Map<const Matrix, 0, Stride> u(user_vectors, rows, k, Stride(d));
-  Eigen::Map<const Matrix> v(params_[1].row(item_begin), m, k);
-  Eigen::Map<Matrix> s(out, rows, m);
-  s.noalias() = u * v.transpose();
+  // A few users (a request, a fold-in): the AVX2 kernel where the CPU has it; a block of many:
+  // Eigen's GEMM, whose cache blocking pays off there.
+  if (DotRowsKernel fast = n <= kFewUsers ? fast_dot_rows() : nullptr) {
+    for (size_t r = 0; r < n; ++r)
+      fast(user_vectors + r * static_cast<size_t>(d), params_[1].row(item_begin), static_cast<size_t>(m),
+           static_cast<size_t>(k), out + r * static_cast<size_t>(m));
+  } else {
+    Eigen::Map<const Matrix, 0, Stride> u(user_vectors, rows, k, Stride(d));
+    Eigen::Map<const Matrix> v(params_[1].row(item_begin), m, k);
+    Eigen::Map<Matrix> s(out, rows, m);
+    s.noalias() = u * v.transpose();
+  }
   if (!biases_) return;
   // The user's bias does not change the user's ranking but keeps the scores the model's logits.
   const float* ib = params_[3].value.data() + item_begin;

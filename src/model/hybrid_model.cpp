@@ -32,6 +32,7 @@
 #include "cofi/error.h"
 #include "cofi/random.h"
 #include "model_impl.h"
+#include "score_kernels.h"
 
 namespace cofi::model_detail {
 namespace {
@@ -162,10 +163,14 @@ class HybridModel final : public Model {
     for (size_t j = 0; j < m; ++j)
       biases[j] = represent(Side::item, item_begin + static_cast<uint32_t>(j), reps.data() + j * k);
     const auto d = static_cast<Eigen::Index>(k + 1);
-    Eigen::Map<const Matrix, 0, Stride> u(user_vectors, static_cast<Eigen::Index>(n), k, Stride(d));
-    Eigen::Map<const Matrix> v(reps.data(), static_cast<Eigen::Index>(m), k);
-    Eigen::Map<Matrix> s(out, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m));
-    s.noalias() = u * v.transpose();
+    if (DotRowsKernel fast = n <= kFewUsers ? fast_dot_rows() : nullptr) {
+      for (size_t r = 0; r < n; ++r) fast(user_vectors + r * (k + 1), reps.data(), m, k, out + r * m);
+    } else {
+      Eigen::Map<const Matrix, 0, Stride> u(user_vectors, static_cast<Eigen::Index>(n), k, Stride(d));
+      Eigen::Map<const Matrix> v(reps.data(), static_cast<Eigen::Index>(m), k);
+      Eigen::Map<Matrix> s(out, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m));
+      s.noalias() = u * v.transpose();
+    }
     for (size_t r = 0; r < n; ++r) {
       float* row = out + r * m;
       const float ub = user_vectors[r * (k + 1) + k];
