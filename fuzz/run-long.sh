@@ -18,6 +18,9 @@ mkdir -p "$work" build/fuzz/fuzz/artifacts
 # Seeds in the current formats, as the ctest fixtures write them.
 if [[ $target == fuzz_binary_cache ]]; then build/fuzz/fuzz/fuzz_make_cache_seeds "$work"; fi
 if [[ $target == fuzz_run_checkpoint ]]; then build/fuzz/fuzz/fuzz_make_checkpoint_seeds "$work"; fi
+# The dictionary a target's ctest run uses (fuzz/CMakeLists.txt, cofi_fuzz ... DICT).
+dict=()
+if [[ $target == fuzz_serve_request ]]; then dict=(-dict=fuzz/serve.dict); fi
 export UBSAN_OPTIONS=print_stacktrace=1
 exec "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-5}" -max_len=4096 -print_final_stats=1 \
-  -artifact_prefix="build/fuzz/fuzz/artifacts/$target-" "$work" "fuzz/corpus/$target"
+  "${dict[@]}" -artifact_prefix="build/fuzz/fuzz/artifacts/$target-" "$work" "fuzz/corpus/$target"
