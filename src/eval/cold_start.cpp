@@ -9,45 +9,20 @@
 
 #include "cofi/error.h"
 #include "cofi/parallel.h"
+#include "error_sums.h"
 
 namespace cofi {
 
 namespace {
 
-constexpr uint32_t kUnseen = std::numeric_limits<uint32_t>::max();
-constexpr size_t kChunk = 8192;
 // Koren's regularisation of the baseline predictor's biases (Factor in the Neighbors, 2010).
 constexpr double kItemLambda = 25.0, kUserLambda = 10.0;
 constexpr int kBiasRounds = 3;
 
-std::vector<uint32_t> map_ids(const IdMap& from, const IdMap& to) {
-  std::vector<uint32_t> rows(from.size(), kUnseen);
-  const bool ints = from.kind() == IdMap::Kind::integer && to.kind() == IdMap::Kind::integer;
-  for (uint32_t i = 0; i < from.size(); ++i) {
-    auto r = ints ? to.find(from.raw_int(i)) : to.find(from.raw(i));
-    if (r) rows[i] = *r;
-  }
-  return rows;
-}
-
-struct Sums {
-  uint64_t n = 0;
-  double sq = 0, abs = 0;
-  void add(double err) {
-    ++n;
-    sq += err * err;
-    abs += std::fabs(err);
-  }
-  ErrorStats stats() const {
-    ErrorStats s;
-    s.n = n;
-    if (n == 0) return s;
-    s.mse = sq / static_cast<double>(n);
-    s.rmse = std::sqrt(s.mse);
-    s.mae = abs / static_cast<double>(n);
-    return s;
-  }
-};
+using eval_detail::kChunk;
+using eval_detail::kUnseen;
+using eval_detail::map_ids;
+using eval_detail::Sums;
 
 // Mean training rating per feature group of one side: by exact feature set, and by single feature.
 class GroupMeans {

@@ -278,11 +278,7 @@ class HybridModel final : public Model {
 
 std::unique_ptr<Model> make_hybrid_model(const ModelConfig& config, uint64_t seed) {
   auto model = std::make_unique<HybridModel>(config);
-  auto& params = model->parameters();
-  for (size_t i = 0; i < params.size(); ++i) {
-    SplitMix64 rng = stream(seed, i);
-    fill_trunc_normal(params[i], 0.01f, rng);
-  }
+  fill_all_trunc_normal(model->parameters(), 0.01f, seed);
   return model;
 }
 

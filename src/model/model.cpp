@@ -150,6 +150,13 @@ void fill_uniform(Parameter& p, float lo, float hi, SplitMix64& rng) {
   }
 }
 
+void fill_all_trunc_normal(std::vector<Parameter>& params, float stddev, uint64_t seed) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    SplitMix64 rng = stream(seed, i);
+    fill_trunc_normal(params[i], stddev, rng);
+  }
+}
+
 void fill_trunc_normal(Parameter& p, float stddev, SplitMix64& rng) {
   // Box-Muller, both values of each pair used. u1 is in (0, 1] so that log(u1) is finite.
   constexpr double kTwoPi = 6.283185307179586476925;

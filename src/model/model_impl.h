@@ -27,6 +27,9 @@ Parameter make_parameter(std::string name, uint32_t rows, uint32_t cols, RowKey 
 void fill_uniform(Parameter& p, float lo, float hi, SplitMix64& rng);
 void fill_trunc_normal(Parameter& p, float stddev, SplitMix64& rng);
 void fill_constant(Parameter& p, float value);
+// Every parameter i of `params` by fill_trunc_normal from its own stream(seed, i): fastai's
+// initialisation of embeddings and biases (dotbias, hybrid).
+void fill_all_trunc_normal(std::vector<Parameter>& params, float stddev, uint64_t seed);
 
 // Throws cofi::Error for the first user or item index outside the config's tables.
 void check_indices(const ModelConfig& config, const uint32_t* users, const uint32_t* items, size_t n);

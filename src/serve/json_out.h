@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <concepts>
 #include <string>
 #include <string_view>
 
@@ -16,16 +17,9 @@ std::string json_quote(std::string_view text);
 
 // The shortest text that reads back as `x` (std::to_chars), or null when x is not finite (JSON
 // has no NaN or infinity).
-inline void append_number(std::string& out, float x) {
-  if (!std::isfinite(x)) {
-    out += "null";
-    return;
-  }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
-  out.append(buf, end);
-}
-inline void append_number(std::string& out, double x) {
+// (float and double: each is written with its own shortest form.)
+template <std::floating_point Real>
+inline void append_number(std::string& out, Real x) {
   if (!std::isfinite(x)) {
     out += "null";
     return;

@@ -11,24 +11,12 @@
 #include <vector>
 
 #include "cofi/error.h"
+#include "features_of.h"
 
 namespace cofi {
 namespace {
 
-Features features_of(std::vector<std::string> names,
-                     const std::vector<std::vector<std::pair<uint32_t, float>>>& rows) {
-  Features f;
-  f.names = std::move(names);
-  f.offsets.push_back(0);
-  for (const auto& row : rows) {
-    for (const auto& [i, w] : row) {
-      f.index.push_back(i);
-      f.weight.push_back(w);
-    }
-    f.offsets.push_back(f.index.size());
-  }
-  return f;
-}
+using cofi::test::features_of;
 
 // Users 10, 11 (warm; F and M) and 12 (cold, F); items 20, 21 (warm; genres A and B) and 22
 // (cold, A). Training ratings: user 10 gave item 20 a 4 and item 21 a 2; user 11 gave 5 and 3.

@@ -17,26 +17,14 @@
 #include "cofi/io/model_file.h"
 #include "model_file_impl.h"
 #include "support/fixtures.h"
+#include "features_of.h"
 
 namespace cofi {
 namespace {
 
 using ::testing::HasSubstr;
 
-Features features_of(std::vector<std::string> names,
-                     const std::vector<std::vector<std::pair<uint32_t, float>>>& rows) {
-  Features f;
-  f.names = std::move(names);
-  f.offsets.push_back(0);
-  for (const auto& row : rows) {
-    for (const auto& [i, w] : row) {
-      f.index.push_back(i);
-      f.weight.push_back(w);
-    }
-    f.offsets.push_back(f.index.size());
-  }
-  return f;
-}
+using cofi::test::features_of;
 
 // A hybrid of 3 users and 4 items, 2 factors, 2 user and 3 item features; item 3 has no ratings
 // (its id rows are zero) but has genre "g=B", so its predictions come from its features alone.

@@ -14,25 +14,13 @@
 
 #include "cofi/error.h"
 #include "cofi/model/model.h"
+#include "features_of.h"
 
 namespace cofi {
 namespace {
 
 // Features from per-row lists of (feature, weight), over `names`.
-Features features_of(std::vector<std::string> names,
-                     const std::vector<std::vector<std::pair<uint32_t, float>>>& rows) {
-  Features f;
-  f.names = std::move(names);
-  f.offsets.push_back(0);
-  for (const auto& row : rows) {
-    for (const auto& [i, w] : row) {
-      f.index.push_back(i);
-      f.weight.push_back(w);
-    }
-    f.offsets.push_back(f.index.size());
-  }
-  return f;
-}
+using cofi::test::features_of;
 
 ModelConfig hybrid_config(bool y_range = true, float id_dropout = 0.0f) {
   ModelConfig c;

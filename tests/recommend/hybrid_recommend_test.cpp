@@ -18,25 +18,13 @@
 #include "cofi/recommend/recommender.h"
 #include "cofi/recommend/similar.h"
 #include "cofi/recommend/update.h"
+#include "features_of.h"
 
 namespace {
 
 using namespace cofi;
 
-Features features_of(std::vector<std::string> names,
-                     const std::vector<std::vector<std::pair<uint32_t, float>>>& rows) {
-  Features f;
-  f.names = std::move(names);
-  f.offsets.push_back(0);
-  for (const auto& row : rows) {
-    for (const auto& [i, w] : row) {
-      f.index.push_back(i);
-      f.weight.push_back(w);
-    }
-    f.offsets.push_back(f.index.size());
-  }
-  return f;
-}
+using cofi::test::features_of;
 
 // A hybrid of 6 users (feature F or M) and 12 items (genre A for even items, B for odd) with
 // O(1) parameters; items 10 and 11 are cold (zero id rows).

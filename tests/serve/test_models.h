@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cofi/io/model_file.h"
+#include "features_of.h"
 
 namespace cofi::serve_test {
 
@@ -65,24 +66,12 @@ inline SavedModel test_model(const TestModelOptions& o) {
     for (float& v : p[2].value) v = 1.0f;
   }
   if (uses_features(o.kind)) {
-    auto features = [](std::vector<std::string> names, uint32_t rows, auto of_row) {
-      Features f;
-      f.names = std::move(names);
-      f.offsets.push_back(0);
-      for (uint32_t r = 0; r < rows; ++r) {
-        for (uint16_t g : of_row(r)) {
-          f.index.push_back(g);
-          f.weight.push_back(1.0f);
-        }
-        f.offsets.push_back(f.index.size());
-      }
-      return f;
-    };
-    m.model->set_features(Side::item, features(test_genres(), o.items, test_item_genres));
-    if (o.kind == ModelKind::hybrid)
-      m.model->set_features(Side::user, features({"even", "odd"}, o.users, [](uint32_t u) {
-                              return std::vector<uint16_t>{static_cast<uint16_t>(u % 2)};
-                            }));
+    std::vector<std::vector<std::pair<uint32_t, float>>> items(o.items), users(o.users);
+    for (uint32_t i = 0; i < o.items; ++i)
+      for (uint16_t g : test_item_genres(i)) items[i].push_back({g, 1.0f});
+    m.model->set_features(Side::item, test::features_of(test_genres(), items));
+    for (uint32_t u = 0; u < o.users; ++u) users[u].push_back({u % 2, 1.0f});
+    if (o.kind == ModelKind::hybrid) m.model->set_features(Side::user, test::features_of({"even", "odd"}, users));
   }
   if (o.string_ids) {
     std::vector<std::string> u, i;

@@ -11,6 +11,7 @@
 #include "cofi/error.h"
 #include "cofi/train/content.h"
 #include "cofi/train/trainer.h"
+#include "features_of.h"
 
 using namespace cofi;
 
@@ -30,20 +31,7 @@ Ratings ratings_of(const std::vector<uint32_t>& users, const std::vector<uint32_
   return out;
 }
 
-Features features_of(std::vector<std::string> names,
-                     const std::vector<std::vector<std::pair<uint32_t, float>>>& rows) {
-  Features f;
-  f.names = std::move(names);
-  f.offsets.push_back(0);
-  for (const auto& row : rows) {
-    for (const auto& [i, w] : row) {
-      f.index.push_back(i);
-      f.weight.push_back(w);
-    }
-    f.offsets.push_back(f.index.size());
-  }
-  return f;
-}
+using cofi::test::features_of;
 
 // Items over features a, b, c: 0 {a}, 1 {a .5, b .5}, 2 {b}, 3 {c}, 4 {a .5, c .5}; eight ratings
 // of three users. The expected values come from this Python, written from the header's formulas:
