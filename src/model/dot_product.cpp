@@ -1,7 +1,6 @@
 // The loops shared by `dot` and `dotbias` (dot_model.cpp, dotbias_model.cpp): the prediction is
 // user . item, plus the user's and the item's bias for dotbias, through the y_range sigmoid when
 // it is on.
-#include <Eigen/Core>
 
 #include "cofi/error.h"
 #include "model_impl.h"
@@ -112,37 +111,10 @@ void DotProductModel::predict_row(Side side, const float* vec, const uint32_t* o
 
 void DotProductModel::score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end,
                                   float* out, bool item_bias) const {
-  using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using Stride = Eigen::OuterStride<>;
   COFI_ASSERT(item_begin <= item_end && item_end <= config_.n_items);
-  const auto k = static_cast<Eigen::Index>(config_.user_factors);
-  const auto m = static_cast<Eigen::Index>(item_end - item_begin);
-  const auto rows = static_cast<Eigen::Index>(n);
-  const auto d = static_cast<Eigen::Index>(side_size(Side::user));
-  // scores (n x m) = users' factors (n x k, rows d apart) . items' factors^T (k x m), one GEMM.
-  // A few users (a request, a fold-in): the AVX2 kernel where the CPU has it; a block of many:
-  // Eigen's GEMM, whose cache blocking pays off there.
-  if (DotRowsKernel fast = n <= kFewUsers ? fast_dot_rows() : nullptr) {
-    for (size_t r = 0; r < n; ++r)
-      fast(user_vectors + r * static_cast<size_t>(d), params_[1].row(item_begin), static_cast<size_t>(m),
-           static_cast<size_t>(k), out + r * static_cast<size_t>(m));
-  } else {
-    Eigen::Map<const Matrix, 0, Stride> u(user_vectors, rows, k, Stride(d));
-    Eigen::Map<const Matrix> v(params_[1].row(item_begin), m, k);
-    Eigen::Map<Matrix> s(out, rows, m);
-    s.noalias() = u * v.transpose();
-  }
-  if (!biases_) return;
-  // The user's bias does not change the user's ranking but keeps the scores the model's logits.
-  const float* ib = params_[3].value.data() + item_begin;
-  for (Eigen::Index r = 0; r < rows; ++r) {
-    float* row = out + r * m;
-    const float ub = user_vectors[r * d + k];
-    if (item_bias)
-      for (Eigen::Index j = 0; j < m; ++j) row[j] = row[j] + ub + ib[j];
-    else
-      for (Eigen::Index j = 0; j < m; ++j) row[j] = row[j] + ub;
-  }
+  const float* item_biases = biases_ && item_bias ? params_[3].value.data() + item_begin : nullptr;
+  score_bilinear(user_vectors, n, side_size(Side::user), params_[1].row(item_begin), item_end - item_begin,
+                 config_.user_factors, biases_, item_biases, out);
 }
 
 }  // namespace cofi::model_detail

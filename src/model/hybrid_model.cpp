@@ -22,7 +22,6 @@
 // PyTorch would), which costs (UF + IF) x (k + 1) a step. Vocabularies of a few thousand features
 // cost little next to a batch; the lazy row updates of the id tables need the rows a batch reads
 // before its forward pass, and those are the batch's users and items, not their features.
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <memory>
@@ -152,33 +151,22 @@ class HybridModel final : public Model {
 
   void score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end, float* out,
                    bool item_bias) const override {
-    using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    using Stride = Eigen::OuterStride<>;
     COFI_ASSERT(item_begin <= item_end && item_end <= config_.n_items);
+    // The items' representations (m x k) and biases, then the product as for dotbias: their cost
+    // is m x (features per item) x k, small next to a block's n x m x k, but not next to one
+    // user's m x k (item_scorer prepares them once for that).
     const uint32_t k = config_.user_factors;
-    const size_t m = item_end - item_begin;
-    // The items' representations (m x k) and biases, then one GEMM as for dotbias: their cost is
-    // m x (features per item) x k, small next to the product's n x m x k.
-    std::vector<float> reps(m * k), biases(m);
-    for (size_t j = 0; j < m; ++j)
-      biases[j] = represent(Side::item, item_begin + static_cast<uint32_t>(j), reps.data() + j * k);
-    const auto d = static_cast<Eigen::Index>(k + 1);
-    if (DotRowsKernel fast = n <= kFewUsers ? fast_dot_rows() : nullptr) {
-      for (size_t r = 0; r < n; ++r) fast(user_vectors + r * (k + 1), reps.data(), m, k, out + r * m);
-    } else {
-      Eigen::Map<const Matrix, 0, Stride> u(user_vectors, static_cast<Eigen::Index>(n), k, Stride(d));
-      Eigen::Map<const Matrix> v(reps.data(), static_cast<Eigen::Index>(m), k);
-      Eigen::Map<Matrix> s(out, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m));
-      s.noalias() = u * v.transpose();
-    }
-    for (size_t r = 0; r < n; ++r) {
-      float* row = out + r * m;
-      const float ub = user_vectors[r * (k + 1) + k];
-      if (item_bias)
-        for (size_t j = 0; j < m; ++j) row[j] = row[j] + ub + biases[j];
-      else
-        for (size_t j = 0; j < m; ++j) row[j] = row[j] + ub;
-    }
+    std::vector<float> reps, biases;
+    item_representations(item_begin, item_end, reps, biases);
+    score_bilinear(user_vectors, n, k + 1, reps.data(), item_end - item_begin, k, true,
+                   item_bias ? biases.data() : nullptr, out);
+  }
+
+  std::unique_ptr<ItemScorer> item_scorer() const override {
+    auto scorer = std::make_unique<PreparedScorer>();
+    scorer->k = config_.user_factors;
+    item_representations(0, config_.n_items, scorer->reps, scorer->biases);
+    return scorer;
   }
 
   void feature_vector(Side side, std::span<const uint32_t> index, std::span<const float> weight,
@@ -211,6 +199,28 @@ class HybridModel final : public Model {
   // A uniform draw in [0, 1) from position `at` of the stream keyed by `key`.
   static double draw(uint64_t key, uint64_t at) {
     return static_cast<double>(mix64(key + at * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1p-53;
+  }
+
+  // Every item's representation and bias, prepared once (item_scorer).
+  struct PreparedScorer final : ItemScorer {
+    uint32_t k = 0;
+    std::vector<float> reps, biases;  // n_items x k, n_items
+    void score(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end, float* out,
+               bool item_bias) const override {
+      COFI_ASSERT(item_begin <= item_end && size_t{item_end} * k <= reps.size());
+      score_bilinear(user_vectors, n, k + 1, reps.data() + size_t{item_begin} * k, item_end - item_begin, k,
+                     true, item_bias ? biases.data() + item_begin : nullptr, out);
+    }
+  };
+
+  // Items [begin, end)'s representations (row-major, k each) and biases.
+  void item_representations(uint32_t begin, uint32_t end, std::vector<float>& reps,
+                            std::vector<float>& biases) const {
+    const uint32_t k = config_.user_factors;
+    reps.resize(size_t{end - begin} * k);
+    biases.resize(end - begin);
+    for (uint32_t i = begin; i < end; ++i)
+      biases[i - begin] = represent(Side::item, i, reps.data() + size_t{i - begin} * k);
   }
 
   // A row's representation into rep (k floats); returns its bias. Id rows (unless `with_id` is

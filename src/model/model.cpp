@@ -114,6 +114,25 @@ const Parameter& Model::embedding(Side side) const {
               (side == Side::user ? "user" : "item") + " embedding");
 }
 
+namespace {
+
+// The kinds with nothing to prepare: their own score_items.
+class DirectScorer final : public Model::ItemScorer {
+ public:
+  explicit DirectScorer(const Model& model) : model_(model) {}
+  void score(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end, float* out,
+             bool item_bias) const override {
+    model_.score_items(user_vectors, n, item_begin, item_end, out, item_bias);
+  }
+
+ private:
+  const Model& model_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model::ItemScorer> Model::item_scorer() const { return std::make_unique<DirectScorer>(*this); }
+
 void Model::score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end,
                         float* out, bool /*item_bias: no separate item bias in this kind*/) const {
   // The general path: each user's predictions for the items, one predict_row call per user.

@@ -20,6 +20,13 @@ constexpr size_t kFewUsers = 4;
 // sets COFI_KERNELS=portable (as for the training kernels); null otherwise (use Eigen).
 DotRowsKernel fast_dot_rows();
 
+// The dot family's ranking scores: out (n x m) = the users' first k values (rows d floats apart)
+// times the item rows (m x k, contiguous) transposed, plus each user's bias (its value at k) when
+// user_bias, plus item_biases[j] when not null. A few users go through the AVX2 kernel (when the
+// CPU has it), more through Eigen's GEMM. (dot, dotbias and hybrid score through this.)
+void score_bilinear(const float* users, size_t n, size_t d, const float* items, size_t m, size_t k,
+                    bool user_bias, const float* item_biases, float* out);
+
 #if defined(COFI_HAVE_AVX2_SCORING)
 void dot_rows_avx2(const float* u, const float* v, size_t m, size_t k, float* out);
 #endif

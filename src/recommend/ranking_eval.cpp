@@ -103,8 +103,9 @@ RankingEvalReport evaluate_ranking(const SavedModel& saved, const Ratings& test,
   const size_t d = model.side_size(Side::user);
   std::vector<float> vectors(users.size() * d);
   for (size_t q = 0; q < users.size(); ++q) model.side_vector(Side::user, users[q], vectors.data() + q * d);
+  const std::unique_ptr<Model::ItemScorer> scorer = model.item_scorer();
   req.score = [&](size_t first, size_t count, uint32_t begin, uint32_t end, float* out) {
-    model.score_items(vectors.data() + first * d, count, begin, end, out, o.item_bias);
+    scorer->score(vectors.data() + first * d, count, begin, end, out, o.item_bias);
   };
   rep.model = score_lists(rank_top_k(req), relevant, o.k, n_items);
 

@@ -20,6 +20,7 @@ void check_options(const RecommendOptions& o, uint32_t n_items) {
 
 Recommender::Recommender(const SavedModel& model) : m_(model) {
   COFI_ASSERT(m_.model);
+  scorer_ = m_.model->item_scorer();
   l2_ = calibrate_fold_in_l2(*m_.model, m_.history);
 }
 
@@ -55,7 +56,7 @@ std::vector<std::vector<Recommendation>> Recommender::for_users(std::span<const 
   req.allowed = &options.allowed;
   req.threads = options.threads;
   req.score = [&](size_t first, size_t count, uint32_t begin, uint32_t end, float* out) {
-    model.score_items(vectors.data() + first * d, count, begin, end, out, options.item_bias);
+    scorer_->score(vectors.data() + first * d, count, begin, end, out, options.item_bias);
   };
   const bool exclude = options.exclude_rated && !m_.history.empty();
   if (exclude) req.excluded = [&](size_t q) { return m_.history.items_of(users[q]); };
@@ -116,7 +117,7 @@ std::vector<Recommendation> Recommender::for_newcomer(const Newcomer& who,
   req.threads = 1;
   const float* vec = who.fit.vector.data();
   req.score = [&](size_t, size_t count, uint32_t begin, uint32_t end, float* out) {
-    model.score_items(vec, count, begin, end, out, options.item_bias);
+    scorer_->score(vec, count, begin, end, out, options.item_bias);
   };
   if (options.exclude_rated) req.excluded = [&](size_t) { return std::span<const uint32_t>(who.items); };
   return finish(vec, std::move(rank_top_k(req).front()));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cofi/model/model.h"
+#include "features_of.h"
 #include "score_kernels.h"
 
 namespace {
@@ -63,6 +64,43 @@ TEST(ScoreKernels, FewUsersScoreAsABlockOfManyDoes) {
         EXPECT_NEAR(one[j], block[u * 200 + j], 2e-5f * (1 + std::abs(block[u * 200 + j])))
             << to_string(kind) << " user " << u << " item " << j + 3;
     }
+  }
+}
+
+TEST(ScoreKernels, APreparedScorerScoresAsScoreItemsForEveryKind) {
+  for (ModelKind kind : {ModelKind::dot, ModelKind::dotbias, ModelKind::nn, ModelKind::hybrid}) {
+    ModelConfig c;
+    c.kind = kind;
+    c.n_users = 7;
+    c.n_items = 61;
+    c.user_factors = c.item_factors = 9;
+    c.hidden = {5};
+    if (kind == ModelKind::hybrid) c.user_features = c.item_features = 3;
+    auto model = Model::create(c, 5);
+    std::mt19937 rng(13);
+    std::normal_distribution<float> normal(0, 0.5f);
+    for (auto& p : model->parameters())
+      if (p.trainable && p.name.find(".2.") == std::string::npos)  // not nn's BatchNorm
+        for (float& x : p.value) x = normal(rng);
+    if (kind == ModelKind::hybrid) {  // items: feature i % 3, and 2 for every fourth
+      std::vector<std::vector<std::pair<uint32_t, float>>> rows(61);
+      for (uint32_t i = 0; i < 61; ++i) {
+        rows[i].push_back({i % 3, 0.5f});
+        if (i % 4 == 0 && i % 3 != 2) rows[i].push_back({2, 0.5f});
+      }
+      model->set_features(Side::item, cofi::test::features_of({"a", "b", "c"}, rows));
+    }
+    const size_t d = model->side_size(Side::user);
+    std::vector<float> users(7 * d);
+    for (uint32_t u = 0; u < 7; ++u) model->side_vector(Side::user, u, users.data() + u * d);
+    const auto scorer = model->item_scorer();
+    for (size_t n : {size_t{1}, size_t{7}})
+      for (bool item_bias : {true, false}) {
+        std::vector<float> direct(n * 50), prepared(n * 50);
+        model->score_items(users.data(), n, 11, 61, direct.data(), item_bias);
+        scorer->score(users.data(), n, 11, 61, prepared.data(), item_bias);
+        EXPECT_EQ(prepared, direct) << to_string(kind) << " n " << n << " item_bias " << item_bias;
+      }
   }
 }
 

@@ -104,6 +104,18 @@ class Model {
   virtual void score_items(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end,
                            float* out, bool item_bias = true) const;
 
+  // score_items from what can be prepared once for many calls (hybrid: every item's
+  // representation, which score_items otherwise rebuilds from the feature tables on each call;
+  // the other kinds: nothing). The scorer reads the model as it is when made: valid while the
+  // model lives and its parameters and features do not change. Safe from several threads.
+  class ItemScorer {
+   public:
+    virtual ~ItemScorer() = default;
+    virtual void score(const float* user_vectors, size_t n, uint32_t item_begin, uint32_t item_end, float* out,
+                       bool item_bias = true) const = 0;
+  };
+  virtual std::unique_ptr<ItemScorer> item_scorer() const;
+
  protected:
   explicit Model(ModelConfig config);
   ModelConfig config_;

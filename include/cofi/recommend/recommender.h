@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -38,7 +39,8 @@ struct Newcomer {
 
 class Recommender {
  public:
-  // `model` must outlive the recommender. Calibrates fold-in's l2 from the model's history.
+  // `model` must outlive the recommender and keep its parameters while it is used (the item
+  // scorer is prepared from them here). Calibrates fold-in's l2 from the model's history.
   explicit Recommender(const SavedModel& model);
 
   const SavedModel& saved() const { return m_; }
@@ -65,6 +67,8 @@ class Recommender {
                                      std::vector<std::pair<float, uint32_t>> ranked) const;
 
   const SavedModel& m_;
+  // Scores items for users, prepared once for the model (Model::item_scorer).
+  std::unique_ptr<Model::ItemScorer> scorer_;
   double l2_ = 1.0;
 };
 
