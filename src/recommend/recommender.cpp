@@ -37,6 +37,12 @@ std::vector<Recommendation> Recommender::finish(const float* user_vector,
 
 std::vector<std::vector<Recommendation>> Recommender::for_users(std::span<const uint32_t> users,
                                                                 const RecommendOptions& options) const {
+  return rank_users(users, options, options.threads);
+}
+
+std::vector<std::vector<Recommendation>> Recommender::rank_users(std::span<const uint32_t> users,
+                                                                 const RecommendOptions& options,
+                                                                 unsigned threads) const {
   const Model& model = *m_.model;
   const ModelConfig& c = model.config();
   check_options(options, c.n_items);
@@ -54,7 +60,7 @@ std::vector<std::vector<Recommendation>> Recommender::for_users(std::span<const 
   req.items = c.n_items;
   req.k = options.n;
   req.allowed = &options.allowed;
-  req.threads = options.threads;
+  req.threads = threads;
   req.score = [&](size_t first, size_t count, uint32_t begin, uint32_t end, float* out) {
     scorer_->score(vectors.data() + first * d, count, begin, end, out, options.item_bias);
   };
@@ -67,9 +73,8 @@ std::vector<std::vector<Recommendation>> Recommender::for_users(std::span<const 
 }
 
 std::vector<Recommendation> Recommender::for_user(uint32_t user, const RecommendOptions& options) const {
-  RecommendOptions one = options;
-  one.threads = 1;
-  return std::move(for_users(std::span<const uint32_t>(&user, 1), one).front());
+  // One thread, without copying the options (and their item filter) to say so.
+  return std::move(rank_users(std::span<const uint32_t>(&user, 1), options, 1).front());
 }
 
 Newcomer Recommender::fold_in(std::span<const uint32_t> items, std::span<const float> ratings,

@@ -63,6 +63,9 @@ class Recommender {
   std::vector<Recommendation> for_newcomer(const Newcomer& who, const RecommendOptions& options) const;
 
  private:
+  // for_users on `threads` threads.
+  std::vector<std::vector<Recommendation>> rank_users(std::span<const uint32_t> users,
+                                                      const RecommendOptions& options, unsigned threads) const;
   std::vector<Recommendation> finish(const float* user_vector,
                                      std::vector<std::pair<float, uint32_t>> ranked) const;
 
