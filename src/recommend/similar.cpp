@@ -9,46 +9,56 @@
 
 namespace cofi {
 
-std::vector<std::pair<float, uint32_t>> most_similar(const Model& model, Side side, uint32_t row, size_t n,
-                                                     const std::vector<uint8_t>& allowed, unsigned threads) {
-  const uint32_t rows = side == Side::user ? model.config().n_users : model.config().n_items;
-  if (row >= rows)
-    throw Error(std::string(side == Side::user ? "user" : "item") + " row " + std::to_string(row) +
-                " is outside the model's " + std::to_string(rows));
-  if (!allowed.empty() && allowed.size() != rows)
-    throw Error("similar: the filter has " + std::to_string(allowed.size()) + " entries for " +
-                std::to_string(rows) + " rows");
+SimilarityIndex::SimilarityIndex(const Model& model, Side side)
+    : side_(side),
+      rows_(side == Side::user ? model.config().n_users : model.config().n_items),
+      dims_(model.representation_size(side)) {
   // Every row's representation (rows x dims: the embedding table's size for dot, dotbias and nn),
   // and 1 / |row| per row once; a zero row gets NaN, which the ranker never ranks.
-  const size_t dims = model.representation_size(side);
-  std::vector<float> reps(static_cast<size_t>(rows) * dims);
-  std::vector<float> inv_norm(rows);
-  for (uint32_t r = 0; r < rows; ++r) {
-    float* v = reps.data() + static_cast<size_t>(r) * dims;
+  reps_.resize(static_cast<size_t>(rows_) * dims_);
+  inv_norm_.resize(rows_);
+  for (uint32_t r = 0; r < rows_; ++r) {
+    float* v = reps_.data() + static_cast<size_t>(r) * dims_;
     model.representation(side, r, v);
     double s = 0;
-    for (size_t f = 0; f < dims; ++f) s += static_cast<double>(v[f]) * v[f];
-    inv_norm[r] = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : std::nanf("");
+    for (size_t f = 0; f < dims_; ++f) s += static_cast<double>(v[f]) * v[f];
+    inv_norm_[r] = s > 0 ? static_cast<float>(1.0 / std::sqrt(s)) : std::nanf("");
   }
-  const float* q = reps.data() + static_cast<size_t>(row) * dims;
-  const float q_inv = inv_norm[row];
+}
+
+std::vector<std::pair<float, uint32_t>> SimilarityIndex::most_similar(uint32_t row, size_t n,
+                                                                      const std::vector<uint8_t>& allowed,
+                                                                      unsigned threads) const {
+  if (row >= rows_)
+    throw Error(std::string(side_ == Side::user ? "user" : "item") + " row " + std::to_string(row) +
+                " is outside the model's " + std::to_string(rows_));
+  if (!allowed.empty() && allowed.size() != rows_)
+    throw Error("similar: the filter has " + std::to_string(allowed.size()) + " entries for " +
+                std::to_string(rows_) + " rows");
+  const float* q = reps_.data() + static_cast<size_t>(row) * dims_;
+  const float q_inv = inv_norm_[row];
   RankRequest req;
   req.queries = 1;
-  req.items = rows;
+  req.items = rows_;
   req.k = n;
   req.allowed = &allowed;
   req.threads = threads;
   req.tile = 8192;
   req.score = [&](size_t, size_t, uint32_t begin, uint32_t end, float* out) {
     for (uint32_t r = begin; r < end; ++r) {
-      const float* v = reps.data() + static_cast<size_t>(r) * dims;
+      const float* v = reps_.data() + static_cast<size_t>(r) * dims_;
       float dot = 0;
-      for (size_t f = 0; f < dims; ++f) dot += q[f] * v[f];
-      out[r - begin] = dot * q_inv * inv_norm[r];
+      for (size_t f = 0; f < dims_; ++f) dot += q[f] * v[f];
+      out[r - begin] = dot * q_inv * inv_norm_[r];
     }
   };
   req.excluded = [&](size_t) { return std::span<const uint32_t>(&row, 1); };
   return std::move(rank_top_k(req).front());
+}
+
+std::vector<std::pair<float, uint32_t>> most_similar(const Model& model, Side side, uint32_t row, size_t n,
+                                                     const std::vector<uint8_t>& allowed, unsigned threads) {
+  return SimilarityIndex(model, side).most_similar(row, n, allowed, threads);
 }
 
 namespace {

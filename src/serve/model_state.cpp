@@ -68,6 +68,7 @@ std::shared_ptr<ModelState> build(SavedModel model, std::string source, uint64_t
   s->source = std::move(source);
   s->generation = generation;
   s->recommender = std::make_unique<Recommender>(s->saved);
+  s->similar_items = std::make_unique<SimilarityIndex>(*s->saved.model, Side::item);
 
   const Catalog& cat = s->saved.catalog;
   s->item_bias = item_biases(*s->saved.model);

@@ -157,7 +157,7 @@ HttpResponse similar(const ModelState& s, const QueryParams& q, const RequestLim
     for (size_t i = 0; i < counts.size(); ++i)
       if (counts[i] < min_ratings) allowed[i] = 0;
   }
-  const auto near = most_similar(s.model(), Side::item, item, n, allowed, 1);
+  const auto near = s.similar_items->most_similar(item, n, allowed, 1);
   std::string out = "{\"item\":{" + s.item_fields[item] + "},\"items\":[";
   for (size_t k = 0; k < near.size(); ++k) {
     out += k ? ",{" : "{";

@@ -15,12 +15,14 @@
 
 #include "cofi/io/model_file.h"
 #include "cofi/recommend/recommender.h"
+#include "cofi/recommend/similar.h"
 
 namespace cofi::serve {
 
 struct ModelState {
   SavedModel saved;
   std::unique_ptr<Recommender> recommender;  // refers to `saved`, hence a state never moves
+  std::unique_ptr<SimilarityIndex> similar_items;  // the items' representations, for /v1/similar
   std::string source;                        // the file it was loaded from (or a name, for tests)
   uint64_t generation = 0;                   // 1 for the first model, one more for each reload
   int64_t loaded_unix_ms = 0;                // when it was built, milliseconds since 1970
