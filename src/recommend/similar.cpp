@@ -86,11 +86,19 @@ std::vector<uint32_t> find_titles(const Catalog& catalog, const std::string& que
   for (uint32_t i = 0; i < catalog.titles.size(); ++i)
     if (lower(catalog.titles[i]).find(q) != std::string::npos) hits.push_back(i);
   auto count = [&](uint32_t i) { return i < catalog.rating_counts.size() ? catalog.rating_counts[i] : 0u; };
-  std::stable_sort(hits.begin(), hits.end(), [&](uint32_t a, uint32_t b) {
-    bool ea = bare_title(catalog.titles[a]) == q, eb = bare_title(catalog.titles[b]) == q;
-    if (ea != eb) return ea;
-    return count(a) > count(b);
+  // (exact, count, row) per hit, worked out once rather than in every comparison.
+  struct Hit {
+    bool exact;
+    uint32_t count, row;
+  };
+  std::vector<Hit> keyed;
+  keyed.reserve(hits.size());
+  for (uint32_t i : hits) keyed.push_back({bare_title(catalog.titles[i]) == q, count(i), i});
+  std::stable_sort(keyed.begin(), keyed.end(), [](const Hit& a, const Hit& b) {
+    if (a.exact != b.exact) return a.exact;
+    return a.count > b.count;
   });
+  for (size_t k = 0; k < keyed.size(); ++k) hits[k] = keyed[k].row;
   return hits;
 }
 
